@@ -1,0 +1,67 @@
+"""Explicit provider-kind -> class map, imported lazily so no SDK loads at start-up."""
+
+from __future__ import annotations
+
+import importlib
+
+from collabiq_llm.errors import ConfigurationError
+from collabiq_llm.providers.base import LLMProvider
+from collabiq_llm.settings import (
+    BUILTIN_ORDER,
+    ProviderConfig,
+    Settings,
+    provider_is_configured,
+    resolve_api_key,
+)
+
+PROVIDER_CLASSES: dict[str, str] = {
+    "gemini": "collabiq_llm.providers.gemini:GeminiProvider",
+    "claude": "collabiq_llm.providers.claude:ClaudeProvider",
+    "openai": "collabiq_llm.providers.openai:OpenAIProvider",
+    "offline": "collabiq_llm.providers.offline:OfflineProvider",
+}
+
+
+def provider_class(kind: str) -> type[LLMProvider]:
+    try:
+        module_name, class_name = PROVIDER_CLASSES[kind].split(":")
+    except KeyError:
+        raise ConfigurationError(f"unknown provider kind {kind!r}") from None
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def build_provider(
+    cfg: ProviderConfig, *, company_context: str | None = None
+) -> LLMProvider:
+    """Instantiate a provider from its config; the SDK itself loads on first call."""
+    api_key = None if cfg.kind == "offline" else resolve_api_key(cfg)
+    if cfg.kind != "offline" and cfg.key_required and api_key is None:
+        names = " or ".join(cfg.api_key_env) or "an API key"
+        raise ConfigurationError(f"provider {cfg.name!r} is not configured: set {names}")
+    return provider_class(cfg.kind)(cfg, api_key=api_key, company_context=company_context)
+
+
+def remote_order(settings: Settings, explicit: list[str] | None = None) -> list[str]:
+    """Remote providers to use, in priority order.
+
+    With an explicit list (config ``priority`` or ``set-strategy --providers``) that
+    list is used as given (the offline provider is dropped from it: it is the last
+    resort, added separately). Otherwise: gemini -> claude -> openai, then extra
+    configured endpoints, each only if its key is available.
+    """
+    names = explicit if explicit else list(settings.priority)
+    if names:
+        unknown = [n for n in names if n not in settings.providers]
+        if unknown:
+            raise ConfigurationError(
+                f"unknown provider(s) {', '.join(unknown)}; configured: "
+                f"{', '.join(settings.providers)}"
+            )
+        return [n for n in names if settings.providers[n].kind != "offline"]
+    extras = [n for n in settings.providers if n not in BUILTIN_ORDER]
+    ordered = [n for n in (*BUILTIN_ORDER, *extras) if n in settings.providers]
+    return [
+        n
+        for n in ordered
+        if settings.providers[n].kind != "offline" and provider_is_configured(settings.providers[n])
+    ]

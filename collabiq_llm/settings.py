@@ -1,0 +1,251 @@
+"""Settings: documented defaults (config/collabiq.toml) < user TOML < .env < env vars.
+
+``COLLABIQ_HOME`` is the one folder for user config and state. API keys are read
+from the environment (or a ``.env`` file) only when a provider needs them, kept
+as ``SecretStr`` and registered for redaction.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from collabiq_llm.errors import ConfigurationError
+from collabiq_llm.redact import register_secret
+
+ProviderKind = Literal["gemini", "claude", "openai", "offline"]
+STRATEGIES: tuple[str, ...] = ("failover", "consensus", "best-match")
+STRATEGY_ALIASES: dict[str, str] = {"best_match": "best-match", "bestmatch": "best-match"}
+BUILTIN_ORDER: tuple[str, ...] = ("gemini", "claude", "openai")
+
+
+def normalise_strategy(name: str) -> str:
+    """Canonical strategy name; raises ``ValueError`` listing the valid choices."""
+    key = name.strip().lower()
+    key = STRATEGY_ALIASES.get(key, key)
+    if key not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
+    return key
+
+
+def default_config_dir() -> Path:
+    """Where the shipped defaults live: inside the wheel, or ``config/`` in a checkout."""
+    packaged = Path(__file__).parent / "_config"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "config"
+
+
+def default_home() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "collabiq"
+
+
+def resolve_home() -> Path:
+    raw = os.environ.get("COLLABIQ_HOME")
+    return Path(raw).expanduser() if raw else default_home()
+
+
+class ProviderConfig(BaseModel):
+    """One provider entry of the config file."""
+
+    name: str = ""
+    kind: ProviderKind
+    model: str
+    api_key_env: list[str] = Field(default_factory=list)
+    key_required: bool = True
+    base_url: str | None = None
+    api: Literal["responses", "chat"] = "responses"
+    api_version: str | None = None
+    timeout_s: float = Field(30.0, gt=0)
+    max_output_tokens: int = Field(1024, gt=0)
+    weight: float = Field(1.0, ge=0)
+    enabled: bool = True
+    budget_daily_usd: float | None = Field(None, ge=0)
+    budget_monthly_usd: float | None = Field(None, ge=0)
+
+
+class Price(BaseModel):
+    """USD per 1 M tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
+class BreakerSettings(BaseModel):
+    failure_threshold: int = Field(5, ge=1)
+    cooldown_s: float = Field(60.0, ge=0)
+    auth_cooldown_s: float = Field(3600.0, ge=0)
+    half_open_max_probes: int = Field(1, ge=1)
+    success_threshold: int = Field(2, ge=1)
+    probe_ttl_s: float = Field(60.0, gt=0)
+
+
+class FailoverSettings(BaseModel):
+    deadline_s: float = Field(60.0, gt=0)
+    max_rounds: int = Field(2, ge=1)
+    hedge: bool = True
+    hedge_min_s: float = Field(0.5, ge=0)
+    hedge_max_s: float = Field(1.5, ge=0)
+    hedge_budget: float = Field(0.10, ge=0, le=1)
+
+
+class ConsensusSettings(BaseModel):
+    similarity_threshold: float = Field(0.85, ge=0, le=1)
+    abstain_threshold: float = Field(0.25, ge=0, le=1)
+    min_agreement: int = Field(2, ge=1)
+
+
+class BestMatchSettings(BaseModel):
+    window_s: float = Field(30.0, gt=0)
+
+
+class CostSettings(BaseModel):
+    ledger_max_bytes: int = Field(5_000_000, ge=10_000)
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def user_config_path() -> Path:
+    raw = os.environ.get("COLLABIQ_CONFIG")
+    return Path(raw).expanduser() if raw else resolve_home() / "config.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise ConfigurationError(f"cannot read config file {path}: {exc}") from exc
+
+
+def load_config_files() -> dict[str, Any]:
+    """The shipped defaults with the user's config file merged over them."""
+    defaults = _read_toml(default_config_dir() / "collabiq.toml")
+    user_path = user_config_path()
+    if os.environ.get("COLLABIQ_CONFIG") and not user_path.exists():
+        raise ConfigurationError(f"COLLABIQ_CONFIG points at a missing file: {user_path}")
+    return _deep_merge(defaults, _read_toml(user_path))
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return load_config_files()
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Build with ``Settings()``; it reads files and env."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COLLABIQ_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    home: Path = Field(default_factory=resolve_home)
+    state_url: str | None = None
+    strategy: str = "failover"
+    priority: list[str] = Field(default_factory=list)
+    offline_last_resort: bool = True
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    failover: FailoverSettings = Field(default_factory=FailoverSettings)
+    consensus: ConsensusSettings = Field(default_factory=ConsensusSettings)
+    best_match: BestMatchSettings = Field(default_factory=BestMatchSettings)
+    cost: CostSettings = Field(default_factory=CostSettings)
+    prices: dict[str, Price] = Field(default_factory=dict)
+    companies_file: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, dotenv_settings, _TomlSource(settings_cls))
+
+    @field_validator("strategy")
+    @classmethod
+    def _strategy(cls, value: str) -> str:
+        return normalise_strategy(value)
+
+    @field_validator("providers")
+    @classmethod
+    def _names(cls, value: dict[str, ProviderConfig]) -> dict[str, ProviderConfig]:
+        for name, cfg in value.items():
+            cfg.name = name
+        return value
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the JSON state files live (the plan's ``llm_health`` folder)."""
+        return self.home / "llm_health"
+
+    def companies_path(self) -> Path:
+        return self.companies_file or default_config_dir() / "companies.toml"
+
+    def provider(self, name: str) -> ProviderConfig:
+        try:
+            return self.providers[name]
+        except KeyError:
+            raise ConfigurationError(
+                f"unknown provider {name!r}; configured: {', '.join(self.providers)}"
+            ) from None
+
+
+def _dotenv_values() -> dict[str, str | None]:
+    from dotenv import dotenv_values  # pydantic-settings depends on python-dotenv
+
+    values: dict[str, str | None] = {}
+    for path in (resolve_home() / ".env", Path(".env")):
+        if path.is_file():
+            values.update(dotenv_values(path))
+    return values
+
+
+def resolve_api_key(cfg: ProviderConfig) -> SecretStr | None:
+    """The key for a provider: first env var in ``api_key_env`` that is set, then ``.env``."""
+    dotenv: dict[str, str | None] | None = None
+    for env_name in cfg.api_key_env:
+        value = os.environ.get(env_name)
+        if not value:
+            if dotenv is None:
+                dotenv = _dotenv_values()
+            value = dotenv.get(env_name) or None
+        if value:
+            register_secret(value)
+            return SecretStr(value)
+    return None
+
+
+def provider_is_configured(cfg: ProviderConfig) -> bool:
+    """A provider can run if it is enabled and has a key (or needs none)."""
+    if not cfg.enabled:
+        return False
+    if cfg.kind == "offline" or not cfg.key_required:
+        return True
+    return resolve_api_key(cfg) is not None

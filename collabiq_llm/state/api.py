@@ -1,0 +1,137 @@
+"""The state interface the orchestrator and CLI talk to, whatever the backend.
+
+One call = one atomic event (a single locked read-modify-write on the JSON
+backend, a single server-side script on Redis). No lock is ever held across a
+network call: the orchestrator calls ``acquire`` before a provider call and
+``record_call`` after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+BreakerStateName = Literal["closed", "open", "half_open"]
+
+
+class Permit(BaseModel):
+    """Answer to "may I call this provider now?".
+
+    ``probe_token`` is set when the call is a half-open probe: pass it back in
+    ``CallEvent.probe_token`` so the slot is released. ``reason`` explains a refusal
+    ("circuit open, retry in 42 s", "over daily budget $5.00", ...).
+    """
+
+    allowed: bool
+    state: BreakerStateName = "closed"
+    probe_token: str | None = None
+    reason: str | None = None
+    retry_at: dt.datetime | None = None
+
+
+class CallEvent(BaseModel):
+    """The outcome of one provider call, recorded in one transaction."""
+
+    provider: str
+    model: str
+    ok: bool
+    at: dt.datetime
+    latency_ms: float | None = None
+    error_kind: str | None = None
+    error_message: str | None = None  # already redacted by the caller; truncated by the store
+    retry_after_s: float | None = None
+    counts_against_provider: bool = True  # False for our own bad requests / cancelled calls
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = 0.0  # None = unknown price
+    probe_token: str | None = None
+    hedge: bool = False
+
+
+class LedgerProviderCost(BaseModel):
+    provider: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = 0.0
+
+
+class LedgerEntry(BaseModel):
+    """One line of the per-email cost ledger."""
+
+    email_id: str
+    at: dt.datetime
+    strategy: str
+    providers: list[LedgerProviderCost] = Field(default_factory=list)
+    total_cost_usd: float | None = 0.0
+    ok: bool = True
+
+
+class ProviderSnapshot(BaseModel):
+    """Health, breaker and cost of one provider as stored."""
+
+    breaker: BreakerStateName = "closed"
+    breaker_reason: str | None = None  # e.g. "authentication failed: fix the key"
+    next_try_at: dt.datetime | None = None
+    calls: int = 0
+    successes: int = 0
+    failures: int = 0
+    failures_by_kind: dict[str, int] = Field(default_factory=dict)
+    consecutive_failures: int = 0
+    success_rate: float | None = None
+    avg_latency_ms: float | None = None
+    p50_latency_ms: float | None = None
+    p95_latency_ms: float | None = None
+    last_success: dt.datetime | None = None
+    last_failure: dt.datetime | None = None
+    last_error: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = 0.0  # None when some call had an unknown price
+    unpriced_calls: int = 0
+    hedges: int = 0
+
+
+class OrchestrationConfig(BaseModel):
+    """What ``set-strategy`` persists: visible at once to every process."""
+
+    strategy: str | None = None
+    providers: list[str] | None = None
+    updated_at: dt.datetime | None = None
+
+
+class StateSnapshot(BaseModel):
+    """Everything ``status`` shows, read without taking a lock."""
+
+    backend: str
+    location: str
+    providers: dict[str, ProviderSnapshot] = Field(default_factory=dict)
+    emails: int = 0
+    total_cost_usd: float = 0.0
+    orchestration: OrchestrationConfig = Field(default_factory=OrchestrationConfig)
+
+
+class StateStore(Protocol):
+    """Shared, durable state of breakers, health and costs."""
+
+    def acquire(
+        self,
+        provider: str,
+        *,
+        budget_daily_usd: float | None = None,
+        budget_monthly_usd: float | None = None,
+    ) -> Permit: ...
+
+    def record_call(self, event: CallEvent) -> None: ...
+
+    def record_email(self, entry: LedgerEntry) -> None: ...
+
+    def snapshot(self) -> StateSnapshot: ...
+
+    def get_orchestration(self) -> OrchestrationConfig: ...
+
+    def set_orchestration(self, config: OrchestrationConfig) -> OrchestrationConfig: ...
+
+    def reset(self, provider: str) -> None: ...

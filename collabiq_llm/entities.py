@@ -14,7 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-FIELD_NAMES: tuple[str, ...] = ("person_in_charge", "startup_name", "partner_org", "details", "date")
+FIELD_NAMES: tuple[str, ...] = (
+    "person_in_charge",
+    "startup_name",
+    "partner_org",
+    "details",
+    "date",
+)
 # entity field -> its key in ConfidenceScores
 CONFIDENCE_KEYS: dict[str, str] = {
     "person_in_charge": "person",

@@ -95,6 +95,7 @@ class FailoverSettings(BaseModel):
     hedge_min_s: float = Field(0.5, ge=0)
     hedge_max_s: float = Field(1.5, ge=0)
     hedge_budget: float = Field(0.10, ge=0, le=1)
+    hedge_burst: int = Field(10, ge=0)
 
 
 class ConsensusSettings(BaseModel):

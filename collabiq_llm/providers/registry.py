@@ -30,9 +30,7 @@ def provider_class(kind: str) -> type[LLMProvider]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def build_provider(
-    cfg: ProviderConfig, *, company_context: str | None = None
-) -> LLMProvider:
+def build_provider(cfg: ProviderConfig, *, company_context: str | None = None) -> LLMProvider:
     """Instantiate a provider from its config; the SDK itself loads on first call."""
     api_key = None if cfg.kind == "offline" else resolve_api_key(cfg)
     if cfg.kind != "offline" and cfg.key_required and api_key is None:

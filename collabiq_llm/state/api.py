@@ -9,11 +9,21 @@ network call: the orchestrator calls ``acquire`` before a provider call and
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Protocol
+from typing import Annotated, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 BreakerStateName = Literal["closed", "open", "half_open"]
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """Timezone-aware UTC; a naive timestamp is taken to be UTC already (never local time)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+UtcDatetime = Annotated[dt.datetime, AfterValidator(as_utc)]
 
 
 class Permit(BaseModel):
@@ -28,7 +38,7 @@ class Permit(BaseModel):
     state: BreakerStateName = "closed"
     probe_token: str | None = None
     reason: str | None = None
-    retry_at: dt.datetime | None = None
+    retry_at: UtcDatetime | None = None
 
 
 class CallEvent(BaseModel):
@@ -37,7 +47,7 @@ class CallEvent(BaseModel):
     provider: str
     model: str
     ok: bool
-    at: dt.datetime
+    at: UtcDatetime
     latency_ms: float | None = None
     error_kind: str | None = None
     error_message: str | None = None  # already redacted by the caller; truncated by the store
@@ -62,7 +72,7 @@ class LedgerEntry(BaseModel):
     """One line of the per-email cost ledger."""
 
     email_id: str
-    at: dt.datetime
+    at: UtcDatetime
     strategy: str
     providers: list[LedgerProviderCost] = Field(default_factory=list)
     total_cost_usd: float | None = 0.0
@@ -74,7 +84,7 @@ class ProviderSnapshot(BaseModel):
 
     breaker: BreakerStateName = "closed"
     breaker_reason: str | None = None  # e.g. "authentication failed: fix the key"
-    next_try_at: dt.datetime | None = None
+    next_try_at: UtcDatetime | None = None
     calls: int = 0
     successes: int = 0
     failures: int = 0
@@ -84,8 +94,8 @@ class ProviderSnapshot(BaseModel):
     avg_latency_ms: float | None = None
     p50_latency_ms: float | None = None
     p95_latency_ms: float | None = None
-    last_success: dt.datetime | None = None
-    last_failure: dt.datetime | None = None
+    last_success: UtcDatetime | None = None
+    last_failure: UtcDatetime | None = None
     last_error: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
@@ -99,7 +109,18 @@ class OrchestrationConfig(BaseModel):
 
     strategy: str | None = None
     providers: list[str] | None = None
-    updated_at: dt.datetime | None = None
+    updated_at: UtcDatetime | None = None
+
+
+class CostTotals(BaseModel):
+    """Per-email cost aggregated over the ledger (kept when the ledger rotates)."""
+
+    emails: int = 0
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0  # known part only
+    unpriced: int = 0  # emails (by strategy) or calls (by provider) with an unknown price
 
 
 class StateSnapshot(BaseModel):
@@ -109,7 +130,10 @@ class StateSnapshot(BaseModel):
     location: str
     providers: dict[str, ProviderSnapshot] = Field(default_factory=dict)
     emails: int = 0
-    total_cost_usd: float = 0.0
+    total_cost_usd: float = 0.0  # known part; see unpriced_emails
+    unpriced_emails: int = 0
+    cost_by_strategy: dict[str, CostTotals] = Field(default_factory=dict)
+    email_cost_by_provider: dict[str, CostTotals] = Field(default_factory=dict)
     orchestration: OrchestrationConfig = Field(default_factory=OrchestrationConfig)
 
 
@@ -127,6 +151,8 @@ class StateStore(Protocol):
     def record_call(self, event: CallEvent) -> None: ...
 
     def record_email(self, entry: LedgerEntry) -> None: ...
+
+    def read_ledger(self, limit: int | None = None) -> list[LedgerEntry]: ...
 
     def snapshot(self) -> StateSnapshot: ...
 

@@ -1,0 +1,193 @@
+"""``llm test``, ``set-strategy``, ``reset`` and ``dead-letters``: thin wrappers over the core."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from collabiq_llm.cli.output import ExitCode, err_console_print, print_json, stdout_console
+from collabiq_llm.errors import AllProvidersFailed, ConfigurationError, InputError
+
+
+def _orchestrator():
+    from collabiq_llm.orchestration.orchestrator import Orchestrator
+
+    return Orchestrator()
+
+
+def run_test(names: list[str], *, all_providers: bool, as_json: bool) -> int:
+    from collabiq_llm.provider_check import check_providers
+
+    orch = _orchestrator()
+    unknown = [n for n in names if n not in orch.settings.providers]
+    if unknown:
+        raise InputError(
+            f"unknown provider(s): {', '.join(unknown)}; choose from: "
+            f"{', '.join(orch.settings.providers)}"
+        )
+    if all_providers:
+        names = list(orch.settings.providers)
+    elif not names:
+        names = orch.provider_order() or ["offline"]
+    results = check_providers(orch, names)
+    if as_json:
+        print_json(
+            {
+                "ok": all(r.ok for r in results),
+                "results": [json.loads(r.model_dump_json()) for r in results],
+            }
+        )
+    else:
+        from rich.table import Table
+
+        table = Table(title="Provider check")
+        for col in ("provider", "result", "model", "latency", "tokens in/out", "detail"):
+            table.add_column(col)
+        for r in results:
+            table.add_row(
+                r.provider,
+                "PASS" if r.ok else "FAIL",
+                r.model or "-",
+                f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "-",
+                f"{r.input_tokens}/{r.output_tokens}",
+                r.error or "",
+            )
+        stdout_console().print(table)
+    return int(ExitCode.OK) if all(r.ok for r in results) else int(ExitCode.NOT_EXTRACTED)
+
+
+def run_set_strategy(name: str, providers: str | None, *, as_json: bool) -> int:
+    from collabiq_llm.settings import normalise_strategy
+
+    orch = _orchestrator()
+    try:
+        normalise_strategy(name)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    order = [p.strip() for p in providers.split(",") if p.strip()] if providers else None
+    if order is not None:
+        unknown = [p for p in order if p not in orch.settings.providers]
+        if unknown or not order:
+            raise InputError(
+                f"unknown provider(s): {', '.join(unknown) or '(empty list)'}; choose from: "
+                f"{', '.join(orch.settings.providers)}"
+            )
+    before_strategy = orch.active_strategy()
+    before_order = orch.provider_order()
+    try:
+        saved = orch.set_strategy(name, order)
+    except ConfigurationError as exc:
+        raise InputError(str(exc)) from None
+    after_order = orch.provider_order()
+    if as_json:
+        print_json(
+            {
+                "strategy": saved.strategy,
+                "providers": after_order,
+                "previous": {"strategy": before_strategy, "providers": before_order},
+            }
+        )
+    else:
+        change = "unchanged" if before_strategy == saved.strategy else f"was {before_strategy}"
+        print(f"strategy: {saved.strategy} ({change})")
+        if before_order != after_order:
+            print(f"providers: {' -> '.join(after_order)} (was {' -> '.join(before_order)})")
+        else:
+            print(f"providers: {' -> '.join(after_order) or '(offline only)'}")
+    return int(ExitCode.OK)
+
+
+def run_reset(provider: str | None, *, all_providers: bool) -> int:
+    orch = _orchestrator()
+    if all_providers:
+        names = list(orch.settings.providers)
+    elif provider:
+        if provider not in orch.settings.providers:
+            raise InputError(
+                f"unknown provider {provider!r}; choose from: {', '.join(orch.settings.providers)}"
+            )
+        names = [provider]
+    else:
+        raise InputError("name a PROVIDER or pass --all")
+    for name in names:
+        orch.store.reset(name)
+        print(f"{name}: circuit closed, consecutive failures cleared (history kept)")
+    return int(ExitCode.OK)
+
+
+def run_dead_letters_list(*, as_json: bool) -> int:
+    from collabiq_llm.dead_letters import DeadLetterBox
+    from collabiq_llm.settings import resolve_home
+
+    letters = DeadLetterBox(resolve_home() / "dead_letters").list()
+    if as_json:
+        print_json(
+            [
+                json.loads(x.model_dump_json(exclude={"text"})) | {"chars": len(x.text)}
+                for x in letters
+            ]
+        )
+        return int(ExitCode.OK)
+    if not letters:
+        print("no dead letters")
+        return int(ExitCode.OK)
+    from rich.table import Table
+
+    table = Table(title=f"{len(letters)} dead letter(s)")
+    for col in ("email_id", "failed at (UTC)", "tries", "source", "errors"):
+        table.add_column(col)
+    for x in letters:
+        table.add_row(
+            x.email_id,
+            x.failed_at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(x.attempts),
+            x.source or "-",
+            "; ".join(f"{k}: {v}" for k, v in x.errors.items())[:120],
+        )
+    stdout_console().print(table)
+    return int(ExitCode.OK)
+
+
+def run_dead_letters_replay(*, strategy: str | None, output: Path | None) -> int:
+    import asyncio
+
+    from collabiq_llm.dead_letters import DeadLetterBox
+    from collabiq_llm.email_input import EmailInput
+
+    orch = _orchestrator()
+    box = DeadLetterBox(orch.settings.home / "dead_letters")
+    letters = box.list()
+    out = sys.stdout if output is None else output.open("a", encoding="utf-8")
+    failed = 0
+
+    async def _replay() -> None:
+        nonlocal failed
+        try:
+            for letter in letters:
+                email = EmailInput(
+                    text=letter.text, received_at=letter.received_at, email_id=letter.email_id
+                )
+                try:
+                    result = await orch.aextract(email, strategy or letter.strategy)
+                except AllProvidersFailed as exc:
+                    failed += 1
+                    box.put(
+                        letter.model_copy(
+                            update={"errors": {k: str(v) for k, v in exc.failures.items()}}
+                        )
+                    )
+                    continue
+                out.write(result.model_dump_json() + "\n")
+                out.flush()
+                box.remove(letter.email_id)  # only after the result was written
+        finally:
+            await orch.aclose()
+
+    try:
+        asyncio.run(_replay())
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    err_console_print(f"replayed {len(letters) - failed} of {len(letters)}; {failed} still kept")
+    return int(ExitCode.NOT_EXTRACTED) if failed else int(ExitCode.OK)

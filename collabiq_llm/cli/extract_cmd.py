@@ -1,0 +1,223 @@
+"""``collabiq llm extract``: one email or a JSONL batch in, JSON out, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from collabiq_llm.cli.output import ExitCode, err_console_print, print_json
+from collabiq_llm.errors import AllProvidersFailed, InputError
+
+MAX_INPUT_BYTES = 25 * 1024 * 1024  # a raw .eml with attachments; the text limit is separate
+
+
+def _read_source(name: str) -> bytes:
+    if name == "-":
+        if sys.stdin.isatty():
+            raise InputError("no input: pass an email FILE or pipe one on stdin")
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    else:
+        path = Path(name)
+        if not path.exists():
+            raise InputError(f"file not found: {name}")
+        if path.is_dir():
+            raise InputError(f"{name} is a directory, not an email file")
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(MAX_INPUT_BYTES + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read {name}: {exc.strerror}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"{name}: input is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB")
+    return data
+
+
+def _iter_lines(sources: list[str]) -> Iterator[str]:
+    """Lines of every source, decoded one by one (a bad line must not stop the batch)."""
+    for name in sources:
+        if name == "-":
+            if sys.stdin.isatty():
+                raise InputError("no input: pass a JSONL FILE or pipe lines on stdin")
+            stream: IO[bytes] = sys.stdin.buffer
+            close = False
+        else:
+            path = Path(name)
+            if not path.is_file():
+                raise InputError(f"file not found: {name}")
+            stream, close = path.open("rb"), True
+        try:
+            for raw in stream:
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    yield "\x00invalid-utf8"  # becomes a bad-line record
+        finally:
+            if close:
+                stream.close()
+
+
+@contextlib.contextmanager
+def _output(path: Path | None) -> Iterator[IO[str]]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        fh = path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    with fh:
+        yield fh
+
+
+def run_extract(
+    files: list[str],
+    *,
+    jsonl: bool,
+    strategy: str | None,
+    concurrency: int,
+    output: Path | None,
+    received_at: str | None,
+) -> int:
+    from collabiq_llm.batch import parse_received_at
+    from collabiq_llm.orchestration.orchestrator import Orchestrator
+
+    sources = files or ["-"]
+    default_received = parse_received_at(received_at)
+    orchestrator = Orchestrator()
+    try:
+        strategy_name = orchestrator.active_strategy(strategy)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if jsonl:
+        return _run_jsonl(
+            orchestrator, sources, strategy_name, concurrency, output, default_received
+        )
+    return _run_files(orchestrator, sources, strategy_name, output, default_received)
+
+
+def _dead_letter_box(orchestrator):
+    from collabiq_llm.dead_letters import DeadLetterBox
+
+    return DeadLetterBox(orchestrator.settings.home / "dead_letters")
+
+
+def _run_files(orchestrator, sources, strategy, output, received_at) -> int:
+    from collabiq_llm.dead_letters import DeadLetter
+    from collabiq_llm.email_parsing import parse_email
+
+    emails = [(name, parse_email(_read_source(name), received_at=received_at)) for name in sources]
+    failed = 0
+
+    async def _all() -> list[dict]:
+        out = []
+        try:
+            for name, email in emails:
+                try:
+                    result = await orchestrator.aextract(email, strategy)
+                    out.append(json.loads(result.model_dump_json()))
+                except AllProvidersFailed as exc:
+                    nonlocal failed
+                    failed += 1
+                    path = _dead_letter_box(orchestrator).put(
+                        DeadLetter(
+                            email_id=email.email_id,
+                            text=email.text,
+                            received_at=email.received_at,
+                            strategy=strategy,
+                            errors={k: str(v) for k, v in exc.failures.items()},
+                            source="stdin" if name == "-" else name,
+                        )
+                    )
+                    err_console_print(f"error: {name}: {exc} — kept in {path}")
+                    out.append(
+                        {
+                            "email_id": email.email_id,
+                            "error": str(exc),
+                            "error_kind": "all_providers_failed",
+                            "dead_letter": True,
+                        }
+                    )
+        finally:
+            await orchestrator.aclose()
+        return out
+
+    results = asyncio.run(_all())
+    with _output(output) as fh:
+        if len(results) == 1 and fh is sys.stdout:
+            print_json(results[0])
+        else:
+            for item in results:
+                fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+    return int(ExitCode.NOT_EXTRACTED) if failed else int(ExitCode.OK)
+
+
+def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at) -> int:
+    from collabiq_llm.batch import run_batch
+
+    progress = _progress()
+
+    async def _go():
+        try:
+            with _output(output) as fh:
+
+                def write(line: str) -> None:
+                    fh.write(line + "\n")
+                    fh.flush()
+
+                return await run_batch(
+                    lambda email: orchestrator.aextract(email, strategy),
+                    _iter_lines(sources),
+                    write,
+                    dead_letters=_dead_letter_box(orchestrator),
+                    strategy=strategy,
+                    concurrency=concurrency,
+                    default_received_at=received_at,
+                    on_done=progress.advance if progress else None,
+                )
+        finally:
+            await orchestrator.aclose()
+
+    try:
+        summary = asyncio.run(_go())
+    finally:
+        if progress:
+            progress.stop()
+    err_console_print(
+        f"{summary.lines} lines: {summary.ok} extracted, {summary.bad_lines} bad, "
+        f"{summary.dead_lettered} kept in dead letters"
+    )
+    if summary.dead_lettered:
+        return int(ExitCode.NOT_EXTRACTED)
+    return int(ExitCode.BAD_INPUT) if summary.bad_lines else int(ExitCode.OK)
+
+
+class _Progress:
+    def __init__(self) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        from collabiq_llm.cli.output import stderr_console
+
+        self._p = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.completed} emails"),
+            TimeElapsedColumn(),
+            console=stderr_console(),
+            transient=True,
+        )
+        self._task = self._p.add_task("extract", total=None)
+        self._p.start()
+
+    def advance(self) -> None:
+        self._p.advance(self._task)
+
+    def stop(self) -> None:
+        self._p.stop()
+
+
+def _progress() -> _Progress | None:
+    return _Progress() if sys.stderr.isatty() else None

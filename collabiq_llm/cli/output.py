@@ -1,0 +1,55 @@
+"""Where CLI output goes: data to stdout, messages to stderr; colour only on a TTY."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok; 1 internal error; 2 usage or bad input; "
+    "3 email(s) not extracted (kept in dead letters); 4 configuration error."
+)
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    INTERNAL = 1
+    BAD_INPUT = 2
+    NOT_EXTRACTED = 3
+    CONFIG = 4
+
+
+@dataclass
+class _State:
+    debug: bool = False
+
+
+state = _State()
+
+
+def err_console_print(message: str) -> None:
+    """One line on stderr, without Rich markup interpretation."""
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+def stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def stdout_console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def print_json(data: Any, *, compact: bool = False) -> None:
+    """Data on stdout as JSON (UTF-8, not ASCII-escaped, so Korean stays readable)."""
+    text = json.dumps(data, ensure_ascii=False, indent=None if compact else 2, default=str)
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,227 @@
+"""One guarded provider call: permit, timeout, health/cost record, attempt entry.
+
+Every strategy calls providers only through here, so breaker, health and cost
+bookkeeping cannot be forgotten by one of them. Store I/O runs in a worker thread
+(it may wait for a file lock); it is never held across the network call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from collabiq_llm.email_input import EmailInput
+from collabiq_llm.entities import Attempt, utc_now
+from collabiq_llm.errors import LLMAPIError, LLMTimeoutError
+from collabiq_llm.providers.base import LLMProvider, ProviderResult
+from collabiq_llm.redact import redact
+from collabiq_llm.settings import Settings
+from collabiq_llm.state.api import CallEvent, Permit, StateStore
+from collabiq_llm.state.costs import call_cost, price_for
+
+
+@dataclass
+class CallContext:
+    """What a strategy needs besides providers: settings, state and injected clocks."""
+
+    settings: Settings
+    store: StateStore
+    monotonic: Callable[[], float] = time.monotonic
+    now: Callable[[], dt.datetime] = utc_now
+    sleep: Callable[[float], object] = asyncio.sleep
+
+
+class CancelReason:
+    """Why a running call was cancelled; decides whether it counts against the provider."""
+
+    NOT_NEEDED = "not_needed"  # another answer won; not the provider's fault
+    TOO_SLOW = "too_slow"  # hedged and beaten, or past the strategy's window
+
+
+@dataclass
+class CallHandle:
+    """A running call; set ``cancel_reason`` before cancelling its task."""
+
+    provider: LLMProvider
+    permit: Permit
+    hedge: bool = False
+    started: float = 0.0
+    cancel_reason: str = CancelReason.NOT_NEEDED
+
+
+@dataclass
+class CallOutcome:
+    provider: str
+    attempt: Attempt
+    result: ProviderResult | None = None
+    error: LLMAPIError | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+async def acquire(ctx: CallContext, provider: LLMProvider) -> Permit:
+    """Ask the breaker (and budget) whether this provider may be called now."""
+    cfg = provider.config
+    return await asyncio.to_thread(
+        ctx.store.acquire,
+        provider.provider_name,
+        budget_daily_usd=cfg.budget_daily_usd,
+        budget_monthly_usd=cfg.budget_monthly_usd,
+    )
+
+
+def skipped_attempt(provider: LLMProvider, permit: Permit) -> Attempt:
+    return Attempt(
+        provider=provider.provider_name,
+        model=provider.model_id,
+        outcome="skipped",
+        error=permit.reason or f"circuit {permit.state}",
+        cost_usd=0.0,
+    )
+
+
+def _cost(ctx: CallContext, model: str, input_tokens: int, output_tokens: int) -> float | None:
+    return call_cost(price_for(model, ctx.settings.prices), input_tokens, output_tokens)
+
+
+async def guarded_call(ctx: CallContext, handle: CallHandle, email: EmailInput) -> CallOutcome:
+    """Run one provider call within its timeout and record the outcome in state."""
+    provider = handle.provider
+    name = provider.provider_name
+    handle.started = ctx.monotonic()
+    try:
+        async with asyncio.timeout(provider.timeout_s):
+            result = await provider.aextract(email)
+    except asyncio.CancelledError:
+        _record_cancelled(ctx, handle)
+        raise
+    except TimeoutError:
+        error: LLMAPIError = LLMTimeoutError(
+            f"no answer within {provider.timeout_s:g} s", provider=name
+        )
+    except LLMAPIError as exc:
+        error = exc
+    except Exception as exc:  # a provider bug must not stop failover
+        error = LLMAPIError(f"unexpected {type(exc).__name__}: {redact(exc)}", provider=name)
+    else:
+        latency = (ctx.monotonic() - handle.started) * 1000.0
+        cost = _cost(ctx, result.model, result.input_tokens, result.output_tokens)
+        await asyncio.to_thread(
+            ctx.store.record_call,
+            CallEvent(
+                provider=name,
+                model=result.model,
+                ok=True,
+                at=ctx.now(),
+                latency_ms=latency,
+                input_tokens=result.input_tokens,
+                output_tokens=result.output_tokens,
+                cost_usd=cost,
+                probe_token=handle.permit.probe_token,
+                hedge=handle.hedge,
+            ),
+        )
+        attempt = Attempt(
+            provider=name,
+            model=result.model,
+            outcome="success",
+            latency_ms=round(latency, 2),
+            input_tokens=result.input_tokens,
+            output_tokens=result.output_tokens,
+            cost_usd=cost,
+            hedge=handle.hedge,
+        )
+        return CallOutcome(
+            provider=name, attempt=attempt, result=result.model_copy(update={"latency_ms": latency})
+        )
+    error.provider = error.provider or name
+    latency = (ctx.monotonic() - handle.started) * 1000.0
+    await asyncio.to_thread(ctx.store.record_call, _failure_event(ctx, handle, error, latency))
+    attempt = Attempt(
+        provider=name,
+        model=provider.model_id,
+        outcome="error",
+        error_kind=error.kind,
+        error=redact(error.message)[:300],
+        latency_ms=round(latency, 2),
+        cost_usd=0.0,
+        hedge=handle.hedge,
+    )
+    return CallOutcome(provider=name, attempt=attempt, error=error)
+
+
+def _failure_event(
+    ctx: CallContext, handle: CallHandle, error: LLMAPIError, latency_ms: float
+) -> CallEvent:
+    return CallEvent(
+        provider=handle.provider.provider_name,
+        model=handle.provider.model_id,
+        ok=False,
+        at=ctx.now(),
+        latency_ms=latency_ms,
+        error_kind=error.kind,
+        error_message=redact(str(error)),
+        retry_after_s=error.retry_after,
+        counts_against_provider=error.counts_against_provider,
+        probe_token=handle.permit.probe_token,
+        hedge=handle.hedge,
+    )
+
+
+def _record_cancelled(ctx: CallContext, handle: CallHandle) -> None:
+    """A cancelled call: too slow counts as a timeout; otherwise only free its probe slot."""
+    latency = (ctx.monotonic() - handle.started) * 1000.0
+    if handle.cancel_reason == CancelReason.TOO_SLOW:
+        error = LLMTimeoutError(
+            f"no answer after {latency / 1000:.2f} s; cancelled",
+            provider=handle.provider.provider_name,
+        )
+        ctx.store.record_call(_failure_event(ctx, handle, error, latency))
+    elif handle.permit.probe_token:
+        event = _failure_event(
+            ctx, handle, LLMAPIError("cancelled: another provider answered first"), latency
+        )
+        ctx.store.record_call(
+            event.model_copy(update={"error_kind": "cancelled", "counts_against_provider": False})
+        )
+
+
+def cancelled_attempt(handle: CallHandle, latency_ms: float) -> Attempt:
+    too_slow = handle.cancel_reason == CancelReason.TOO_SLOW
+    return Attempt(
+        provider=handle.provider.provider_name,
+        model=handle.provider.model_id,
+        outcome="late" if too_slow else "cancelled",
+        error_kind="timeout" if too_slow else None,
+        error="no answer in time; cancelled" if too_slow else "cancelled: not needed",
+        latency_ms=round(latency_ms, 2),
+        cost_usd=None,
+        hedge=handle.hedge,
+    )
+
+
+async def cancel_all(
+    ctx: CallContext,
+    running: dict[asyncio.Task[CallOutcome], CallHandle],
+    reason: str | Callable[[CallHandle], str],
+) -> list[Attempt]:
+    """Cancel every running call, wait for them to settle, return their attempts."""
+    attempts: list[Attempt] = []
+    for task, handle in running.items():
+        handle.cancel_reason = reason(handle) if callable(reason) else reason
+        task.cancel()
+    for task, handle in running.items():
+        try:
+            outcome = await task
+        except asyncio.CancelledError:
+            attempts.append(cancelled_attempt(handle, (ctx.monotonic() - handle.started) * 1000))
+        else:  # finished just before the cancel landed: keep its real outcome
+            attempts.append(outcome.attempt)
+    running.clear()
+    return attempts

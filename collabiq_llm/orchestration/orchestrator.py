@@ -1,0 +1,291 @@
+"""The orchestrator: strategy choice, provider set, last resort, ledger — nothing else.
+
+Async inside (``aextract``), plain synchronous outside (``extract``). The only
+retry/failover loop of the system lives in the strategies it calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from collabiq_llm.email_input import EmailInput
+from collabiq_llm.entities import Attempt, ExtractionResult, ResultMeta, utc_now
+from collabiq_llm.errors import AllProvidersFailed, LLMAPIError
+from collabiq_llm.orchestration.best_match import run_best_match
+from collabiq_llm.orchestration.calls import CallContext, CallHandle, guarded_call
+from collabiq_llm.orchestration.consensus import run_consensus
+from collabiq_llm.orchestration.failover import run_failover
+from collabiq_llm.orchestration.outcome import StrategyOutcome
+from collabiq_llm.providers.base import LLMProvider
+from collabiq_llm.providers.registry import build_provider, remote_order
+from collabiq_llm.settings import Settings, normalise_strategy
+from collabiq_llm.state.api import (
+    LedgerEntry,
+    LedgerProviderCost,
+    OrchestrationConfig,
+    Permit,
+    StateStore,
+)
+
+OFFLINE = "offline"
+
+
+class Orchestrator:
+    """Turns providers + breaker + cost tracking into the three strategies.
+
+    ``providers`` lets tests and embedding services inject ready-made providers;
+    by default they are built from settings on first use (no SDK imported before).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: StateStore | None = None,
+        providers: dict[str, LLMProvider] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        now: Callable[[], dt.datetime] = utc_now,
+        sleep: Callable[[float], object] = asyncio.sleep,
+    ) -> None:
+        self.settings = settings or Settings()
+        if store is None:
+            from collabiq_llm.state import make_store
+
+            store = make_store(self.settings)
+        self.store = store
+        self._providers: dict[str, LLMProvider] = dict(providers or {})
+        self._injected = providers is not None
+        self.ctx = CallContext(
+            settings=self.settings, store=store, monotonic=monotonic, now=now, sleep=sleep
+        )
+        self._canonicaliser: Callable[[str], str | None] | bool | None = False
+
+    # ---- configuration -------------------------------------------------
+    def active_strategy(self, override: str | None = None) -> str:
+        """CLI/API argument > ``set-strategy`` (state) > settings (env > config file)."""
+        if override:
+            return normalise_strategy(override)
+        persisted = self.store.get_orchestration().strategy
+        return normalise_strategy(persisted) if persisted else self.settings.strategy
+
+    def provider_order(self) -> list[str]:
+        """Remote providers in priority order (``set-strategy --providers`` > config)."""
+        if self._injected:
+            return [n for n in self._providers if n != OFFLINE]
+        explicit = self.store.get_orchestration().providers
+        return remote_order(self.settings, explicit)
+
+    def set_strategy(self, name: str, providers: list[str] | None = None) -> OrchestrationConfig:
+        """Persist the strategy (and optionally the provider order) for every process."""
+        strategy = normalise_strategy(name)
+        if providers is not None:
+            remote_order(self.settings, providers)  # validates names
+        current = self.store.get_orchestration()
+        return self.store.set_orchestration(
+            OrchestrationConfig(
+                strategy=strategy,
+                providers=providers if providers is not None else current.providers,
+                updated_at=self.ctx.now(),
+            )
+        )
+
+    def provider(self, name: str) -> LLMProvider:
+        """The provider instance for ``name``, built on first use and then reused."""
+        if name not in self._providers:
+            self._providers[name] = build_provider(
+                self.settings.provider(name), company_context=self._company_context()
+            )
+        return self._providers[name]
+
+    def _company_context(self) -> str | None:
+        try:
+            from collabiq_llm.companies import load_directory
+
+            return load_directory(self.settings.companies_path()).prompt_context()
+        except (ImportError, OSError):
+            return None
+
+    def _canonicalise(self) -> Callable[[str], str | None] | None:
+        if self._canonicaliser is False:
+            try:
+                from collabiq_llm.companies import load_directory
+
+                directory = load_directory(self.settings.companies_path())
+
+                def canonical(text: str) -> str | None:
+                    match = directory.match(text)
+                    return match[0] if match else None
+
+                self._canonicaliser = canonical
+            except (ImportError, OSError):
+                self._canonicaliser = None
+        return self._canonicaliser or None  # type: ignore[return-value]
+
+    # ---- extraction ----------------------------------------------------
+    def extract(
+        self,
+        email: str | EmailInput,
+        strategy: str | None = None,
+        *,
+        received_at: dt.date | None = None,
+        email_id: str | None = None,
+    ) -> ExtractionResult:
+        """Synchronous API: parse the email if needed, run the strategy, return the result."""
+        if isinstance(email, str):
+            from collabiq_llm.email_parsing import parse_email
+
+            email = parse_email(email, received_at=received_at, email_id=email_id)
+
+        async def _run() -> ExtractionResult:
+            try:
+                return await self.aextract(email, strategy)
+            finally:
+                await self.aclose()
+
+        return asyncio.run(_run())
+
+    extract_entities = extract  # the name the plan promises
+
+    async def aextract(self, email: EmailInput, strategy: str | None = None) -> ExtractionResult:
+        """Extract one email with the active strategy; the offline last resort if all fail."""
+        name = self.active_strategy(strategy)
+        started = self.ctx.monotonic()
+        remote = [self.provider(n) for n in self.provider_order()]
+        if not remote:
+            outcome = await self._offline(email, primary=True)
+        else:
+            outcome = await self._run_strategy(name, remote, email)
+            if not outcome.ok and self._last_resort_enabled():
+                fallback = await self._offline(email, primary=False)
+                fallback.attempts = outcome.attempts + fallback.attempts
+                fallback.errors = {**outcome.errors, **fallback.errors}
+                fallback.hedged = outcome.hedged
+                outcome = fallback
+        latency_ms = (self.ctx.monotonic() - started) * 1000.0
+        await asyncio.to_thread(self._record_ledger, email, name, outcome)
+        if not outcome.ok:
+            raise AllProvidersFailed(outcome.errors or _skips_as_errors(outcome.attempts))
+        return _to_result(email, name, outcome, latency_ms)
+
+    async def _run_strategy(
+        self, name: str, providers: list[LLMProvider], email: EmailInput
+    ) -> StrategyOutcome:
+        if name == "consensus":
+            return await run_consensus(
+                self.ctx, providers, email, canonicalise=self._canonicalise()
+            )
+        if name == "best-match":
+            return await run_best_match(self.ctx, providers, email)
+        snapshot = await asyncio.to_thread(self.store.snapshot)
+        return await run_failover(self.ctx, providers, email, snapshot)
+
+    def _last_resort_enabled(self) -> bool:
+        return self.settings.offline_last_resort and (
+            OFFLINE in self._providers or OFFLINE in self.settings.providers
+        )
+
+    async def _offline(self, email: EmailInput, *, primary: bool) -> StrategyOutcome:
+        """The offline provider: primary when no key is configured, else the last resort."""
+        outcome = StrategyOutcome()
+        provider = self.provider(OFFLINE)
+        handle = CallHandle(provider=provider, permit=Permit(allowed=True))
+        call = await guarded_call(self.ctx, handle, email)
+        outcome.attempts.append(call.attempt)
+        if call.result is not None:
+            outcome.entities, outcome.provider = call.result.entities, OFFLINE
+            outcome.model = call.result.model
+            outcome.degraded = not primary
+            outcome.fallback_used = not primary
+        elif call.error is not None:
+            outcome.errors[OFFLINE] = call.error
+        return outcome
+
+    def _record_ledger(self, email: EmailInput, strategy: str, outcome: StrategyOutcome) -> None:
+        per_provider: dict[str, LedgerProviderCost] = {}
+        for att in outcome.attempts:
+            if att.outcome == "skipped":
+                continue
+            entry = per_provider.setdefault(
+                att.provider, LedgerProviderCost(provider=att.provider, model=att.model or "")
+            )
+            entry.input_tokens += att.input_tokens
+            entry.output_tokens += att.output_tokens
+            entry.cost_usd = _add_cost(
+                entry.cost_usd,
+                att.cost_usd if att.outcome != "cancelled" and att.outcome != "late" else 0.0,
+            )
+        total: float | None = 0.0
+        for entry in per_provider.values():
+            total = _add_cost(total, entry.cost_usd)
+        self.store.record_email(
+            LedgerEntry(
+                email_id=email.email_id,
+                at=self.ctx.now(),
+                strategy=strategy,
+                providers=list(per_provider.values()),
+                total_cost_usd=total,
+                ok=outcome.ok,
+            )
+        )
+
+    async def aclose(self) -> None:
+        """Close every SDK client (they are bound to the event loop that made them)."""
+        for provider in self._providers.values():
+            await provider.aclose()
+
+    # ---- admin ---------------------------------------------------------
+    def get_provider_status(self):
+        """Per-provider health, breaker and cost, plus strategy and order (state only)."""
+        from collabiq_llm.status import build_status
+
+        return build_status(self.settings, self.store)
+
+    def test_provider(self, name: str) -> bool:
+        """A real lightweight call through ``name``; the outcome is recorded in health."""
+        from collabiq_llm.provider_check import check_provider
+
+        return check_provider(self, name).ok
+
+
+def _add_cost(total: float | None, cost: float | None) -> float | None:
+    if total is None or cost is None:
+        return None
+    return total + cost
+
+
+def _skips_as_errors(attempts: list[Attempt]) -> dict[str, LLMAPIError]:
+    return {
+        a.provider: LLMAPIError(a.error or "not called", provider=a.provider)
+        for a in attempts
+        if a.outcome == "skipped"
+    }
+
+
+def _to_result(
+    email: EmailInput, strategy: str, outcome: StrategyOutcome, latency_ms: float
+) -> ExtractionResult:
+    assert outcome.entities is not None
+    cost: float | None = 0.0
+    for att in outcome.attempts:
+        if att.outcome in ("success", "error"):
+            cost = _add_cost(cost, att.cost_usd)
+    meta = ResultMeta(
+        strategy=strategy,
+        provider=outcome.provider,
+        model=outcome.model,
+        attempts=outcome.attempts,
+        input_tokens=sum(a.input_tokens for a in outcome.attempts),
+        output_tokens=sum(a.output_tokens for a in outcome.attempts),
+        cost_usd=None if cost is None else round(cost, 8),
+        latency_ms=round(latency_ms, 2),
+        degraded=outcome.degraded,
+        fallback_used=outcome.fallback_used,
+        hedged=outcome.hedged,
+        providers_agreeing=outcome.providers_agreeing,
+    )
+    data = outcome.entities.model_dump()
+    data["email_id"] = email.email_id
+    return ExtractionResult(**data, meta=meta)

@@ -1,0 +1,100 @@
+"""``llm test``: a real, tiny extraction per provider, recorded in health like any call."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from pydantic import BaseModel
+
+from collabiq_llm.email_input import EmailInput
+from collabiq_llm.errors import CollabIQError
+from collabiq_llm.orchestration.calls import CallHandle, acquire, guarded_call
+from collabiq_llm.settings import provider_is_configured
+from collabiq_llm.state.api import Permit
+
+PROBE_EMAIL = EmailInput(
+    text=(
+        "Subject: 본봄 x 한빛유통 PoC\n\n"
+        "안녕하세요, 어제 본봄과 한빛유통이 PoC 킥오프 미팅을 진행했습니다.\n"
+        "담당자: 김민수 매니저"
+    ),
+    received_at=dt.date(2025, 11, 4),
+    subject="본봄 x 한빛유통 PoC",
+)
+
+
+class CheckResult(BaseModel):
+    provider: str
+    ok: bool
+    key_present: bool
+    model: str | None = None
+    latency_ms: float | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+async def acheck_provider(orchestrator, name: str) -> CheckResult:
+    """Call ``name`` once (even through an open circuit: an operator asked for it)."""
+    cfg = orchestrator.settings.provider(name)
+    if not provider_is_configured(cfg):
+        keys = " or ".join(cfg.api_key_env) or "a key"
+        return CheckResult(
+            provider=name,
+            ok=False,
+            key_present=False,
+            model=cfg.model,
+            error_kind="not_configured",
+            error=f"not configured: set {keys}",
+        )
+    try:
+        provider = orchestrator.provider(name)
+    except CollabIQError as exc:
+        return CheckResult(
+            provider=name,
+            ok=False,
+            key_present=True,
+            model=cfg.model,
+            error_kind="config",
+            error=str(exc),
+        )
+    permit = await acquire(orchestrator.ctx, provider)
+    if not permit.allowed:
+        permit = Permit(allowed=True, state=permit.state)
+    outcome = await guarded_call(orchestrator.ctx, CallHandle(provider, permit), PROBE_EMAIL)
+    att = outcome.attempt
+    return CheckResult(
+        provider=name,
+        ok=outcome.ok,
+        key_present=True,
+        model=att.model,
+        latency_ms=att.latency_ms,
+        error_kind=att.error_kind,
+        error=att.error,
+        input_tokens=att.input_tokens,
+        output_tokens=att.output_tokens,
+    )
+
+
+def check_provider(orchestrator, name: str) -> CheckResult:
+    async def _run() -> CheckResult:
+        try:
+            return await acheck_provider(orchestrator, name)
+        finally:
+            await orchestrator.aclose()
+
+    return asyncio.run(_run())
+
+
+def check_providers(orchestrator, names: list[str]) -> list[CheckResult]:
+    """Check several providers concurrently (each within its own timeout)."""
+
+    async def _run() -> list[CheckResult]:
+        try:
+            return list(await asyncio.gather(*(acheck_provider(orchestrator, n) for n in names)))
+        finally:
+            await orchestrator.aclose()
+
+    return asyncio.run(_run())

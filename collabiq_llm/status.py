@@ -1,0 +1,149 @@
+"""The status report: settings + stored state -> one stable object. Never calls a provider."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+from collabiq_llm.entities import utc_now
+from collabiq_llm.errors import ConfigurationError
+from collabiq_llm.providers.registry import remote_order
+from collabiq_llm.settings import Settings, normalise_strategy, provider_is_configured
+from collabiq_llm.state.api import ProviderSnapshot, StateSnapshot, StateStore
+
+HEALTH_VALUES = (
+    "healthy",
+    "unhealthy",
+    "open",
+    "half_open",
+    "misconfigured",
+    "not_configured",
+    "untested",
+)
+
+
+class ProviderStatus(BaseModel):
+    """One row of ``collabiq llm status`` (the ``providers.<name>`` object of ``--json``)."""
+
+    health: str
+    breaker: str
+    calls: int
+    successes: int
+    failures: int
+    consecutive_failures: int
+    success_rate: float | None
+    avg_latency_ms: float | None
+    p95_latency_ms: float | None
+    last_success: dt.datetime | None
+    last_failure: dt.datetime | None
+    last_error: str | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+    # additions beyond the documented minimum
+    kind: str
+    model: str
+    configured: bool
+    next_try_at: dt.datetime | None = None
+    breaker_reason: str | None = None
+    failures_by_kind: dict[str, int] = Field(default_factory=dict)
+    p50_latency_ms: float | None = None
+    hedges: int = 0
+
+
+class Totals(BaseModel):
+    emails: int
+    cost_usd: float
+    cost_per_email_usd: float | None
+
+
+class StatusReport(BaseModel):
+    strategy: str
+    priority: list[str]
+    primary: str
+    state_dir: str
+    backend: str
+    providers: dict[str, ProviderStatus]
+    totals: Totals
+    thresholds: dict[str, float | int]
+    generated_at: dt.datetime
+
+
+def health_of(snap: ProviderSnapshot, configured: bool) -> str:
+    if not configured:
+        return "not_configured"
+    if (
+        snap.breaker == "open"
+        and snap.failures_by_kind.get("auth")
+        and (snap.breaker_reason or "").lower().startswith("auth")
+    ):
+        return "misconfigured"
+    if snap.breaker in ("open", "half_open"):
+        return snap.breaker
+    if snap.calls == 0:
+        return "untested"
+    return "unhealthy" if snap.consecutive_failures > 0 else "healthy"
+
+
+def build_status(settings: Settings, store: StateStore) -> StatusReport:
+    snapshot: StateSnapshot = store.snapshot()
+    orch = snapshot.orchestration
+    strategy = normalise_strategy(orch.strategy) if orch.strategy else settings.strategy
+    try:
+        priority = remote_order(settings, orch.providers)
+    except ConfigurationError:
+        priority = []
+    if settings.offline_last_resort and "offline" in settings.providers:
+        priority = [*priority, "offline"]
+    rows: dict[str, ProviderStatus] = {}
+    for name, cfg in settings.providers.items():
+        snap = snapshot.providers.get(name, ProviderSnapshot())
+        configured = provider_is_configured(cfg)
+        rows[name] = ProviderStatus(
+            health=health_of(snap, configured),
+            breaker=snap.breaker,
+            calls=snap.calls,
+            successes=snap.successes,
+            failures=snap.failures,
+            consecutive_failures=snap.consecutive_failures,
+            success_rate=snap.success_rate,
+            avg_latency_ms=snap.avg_latency_ms,
+            p95_latency_ms=snap.p95_latency_ms,
+            last_success=snap.last_success,
+            last_failure=snap.last_failure,
+            last_error=snap.last_error,
+            input_tokens=snap.input_tokens,
+            output_tokens=snap.output_tokens,
+            cost_usd=snap.cost_usd,
+            kind=cfg.kind,
+            model=cfg.model,
+            configured=configured,
+            next_try_at=snap.next_try_at,
+            breaker_reason=snap.breaker_reason,
+            failures_by_kind=snap.failures_by_kind,
+            p50_latency_ms=snap.p50_latency_ms,
+            hedges=snap.hedges,
+        )
+    emails = snapshot.emails
+    return StatusReport(
+        strategy=strategy,
+        priority=priority,
+        primary=priority[0] if priority else "offline",
+        state_dir=snapshot.location,
+        backend=snapshot.backend,
+        providers=rows,
+        totals=Totals(
+            emails=emails,
+            cost_usd=round(snapshot.total_cost_usd, 8),
+            cost_per_email_usd=round(snapshot.total_cost_usd / emails, 8) if emails else None,
+        ),
+        thresholds={
+            "failure_threshold": settings.breaker.failure_threshold,
+            "cooldown_s": settings.breaker.cooldown_s,
+            "success_threshold": settings.breaker.success_threshold,
+            "similarity_threshold": settings.consensus.similarity_threshold,
+            "abstain_threshold": settings.consensus.abstain_threshold,
+        },
+        generated_at=utc_now(),
+    )

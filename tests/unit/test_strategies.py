@@ -1,0 +1,218 @@
+"""Strategy logic with scripted in-process providers and the real JSON state store.
+
+Wire-level behaviour (real SDKs over HTTP) is covered in tests/integration; here
+the providers are fakes so ordering, hedging, voting and recording run in ms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from collabiq_llm.email_input import EmailInput
+from collabiq_llm.errors import (
+    AllProvidersFailed,
+    LLMAuthenticationError,
+    LLMBadRequestError,
+    LLMRateLimitError,
+    LLMServerError,
+)
+from collabiq_llm.orchestration.orchestrator import Orchestrator
+from collabiq_llm.settings import Settings
+from collabiq_llm.state.json_store import JsonStateStore
+from tests.support.fakes import ScriptedProvider, Step, answer
+
+EMAIL = EmailInput(
+    text="어제 신세계인터내셔널과 본봄 파일럿 킥오프 미팅. 담당자: 김철수",
+    received_at=dt.date(2025, 11, 2),
+)
+
+
+def make(
+    providers, *, settings: Settings | None = None, sleeps: list | None = None, **failover
+) -> Orchestrator:
+    s = settings or Settings()
+    s = s.model_copy(
+        update={
+            "failover": s.failover.model_copy(
+                update={"hedge_min_s": 0.05, "hedge_max_s": 0.2, **failover}
+            )
+        }
+    )
+    store = JsonStateStore(s.state_dir, s.breaker, cost=s.cost)
+
+    async def fake_sleep(seconds: float) -> None:
+        (sleeps if sleeps is not None else []).append(seconds)
+
+    return Orchestrator(
+        s, store=store, providers={p.provider_name: p for p in providers}, sleep=fake_sleep
+    )
+
+
+def run(orch: Orchestrator, strategy: str | None = None):
+    return orch.extract(EMAIL, strategy)
+
+
+def test_failover_moves_to_next_provider_at_once() -> None:
+    a = ScriptedProvider("gemini", [Step(error=LLMServerError("503 unavailable"))])
+    b = ScriptedProvider("claude", [answer(delay_s=0.01)])
+    started = time.perf_counter()
+    result = run(make([a, b]))
+    assert time.perf_counter() - started < 0.5
+    assert result.meta.provider == "claude" and result.meta.fallback_used
+    assert [x.outcome for x in result.meta.attempts] == ["error", "success"]
+    assert result.meta.attempts[0].error_kind == "server"
+    assert result.person_in_charge == "김철수"
+
+
+def test_hedge_starts_secondary_when_primary_is_slow_and_records_loser() -> None:
+    slow = ScriptedProvider("gemini", [Step(hang=True)])
+    fast = ScriptedProvider("claude", [answer(delay_s=0.01)])
+    orch = make([slow, fast])
+    started = time.perf_counter()
+    result = run(orch)
+    elapsed = time.perf_counter() - started
+    assert 0.2 <= elapsed < 1.0  # hedge delay (no history -> hedge_max_s) + fast answer
+    assert result.meta.hedged and result.meta.provider == "claude"
+    assert slow.cancelled == 1
+    outcomes = {a.provider: a.outcome for a in result.meta.attempts}
+    assert outcomes == {"gemini": "late", "claude": "success"}
+    snap = orch.store.snapshot().providers
+    assert snap["gemini"].failures == 1 and snap["gemini"].failures_by_kind == {"timeout": 1}
+    assert snap["claude"].hedges == 1
+
+
+def test_no_hedge_when_budget_is_spent() -> None:
+    slow = ScriptedProvider("gemini", [answer(delay_s=0.4, person="박지민")])
+    fast = ScriptedProvider("claude", [answer()])
+    result = run(make([slow, fast], hedge_burst=0, hedge_budget=0.0))
+    assert result.meta.provider == "gemini" and not result.meta.hedged
+    assert fast.calls == 0
+
+
+def test_primary_answering_during_hedge_wins_and_hedge_is_not_blamed() -> None:
+    primary = ScriptedProvider("gemini", [answer(delay_s=0.3, person="박지민")])
+    hedge = ScriptedProvider("claude", [answer(delay_s=2.0)])
+    orch = make([primary, hedge])
+    result = run(orch)
+    assert result.meta.provider == "gemini" and result.meta.hedged
+    assert not result.meta.fallback_used
+    snap = orch.store.snapshot().providers
+    assert snap.get("claude") is None or snap["claude"].failures == 0
+
+
+def test_second_round_honours_retry_after_with_injected_sleep() -> None:
+    sleeps: list[float] = []
+    a = ScriptedProvider(
+        "gemini", [Step(error=LLMRateLimitError("slow down", retry_after=7.0)), answer()]
+    )
+    b = ScriptedProvider("claude", [Step(error=LLMServerError("500"))])
+    result = run(make([a, b], sleeps=sleeps))
+    assert result.meta.provider == "gemini"
+    # round 2: claude (no retry-after) at once, then gemini after its 7 s retry-after
+    assert len(sleeps) == 1 and sleeps[0] == pytest.approx(7.0, abs=0.1)
+    assert a.calls == 2 and b.calls == 2
+
+
+def test_retry_after_beyond_deadline_gives_up_instead_of_sleeping() -> None:
+    sleeps: list[float] = []
+    a = ScriptedProvider("gemini", [Step(error=LLMRateLimitError("quota", retry_after=600))])
+    s = Settings()
+    s = s.model_copy(update={"offline_last_resort": False})
+    with pytest.raises(AllProvidersFailed) as info:
+        run(make([a], settings=s, sleeps=sleeps, deadline_s=5.0))
+    assert sleeps == [] and a.calls == 1
+    assert isinstance(info.value.failures["gemini"], LLMRateLimitError)
+
+
+def test_non_retryable_errors_are_not_retried() -> None:
+    a = ScriptedProvider("gemini", [Step(error=LLMAuthenticationError("bad key"))])
+    b = ScriptedProvider("claude", [Step(error=LLMBadRequestError("too long"))])
+    s = Settings().model_copy(update={"offline_last_resort": False})
+    with pytest.raises(AllProvidersFailed) as info:
+        run(make([a, b], settings=s))
+    assert a.calls == 1 and b.calls == 1
+    assert set(info.value.failures) == {"gemini", "claude"}
+
+
+def test_breaker_bypasses_primary_after_five_failures() -> None:
+    a = ScriptedProvider("gemini", [Step(error=LLMServerError("503"))])
+    b = ScriptedProvider("claude", [answer()])
+    orch = make([a, b])
+    for _ in range(7):
+        assert run(orch).meta.provider == "claude"
+    assert a.calls == 5
+    snap = orch.store.snapshot().providers["gemini"]
+    assert snap.breaker == "open" and snap.consecutive_failures == 5
+
+
+def test_all_down_gives_degraded_offline_result() -> None:
+    a = ScriptedProvider("gemini", [Step(error=LLMServerError("503"))])
+    offline = ScriptedProvider("offline", [answer(conf=0.4)])
+    result = run(make([a, offline]))
+    assert result.meta.provider == "offline" and result.meta.degraded
+    assert result.meta.fallback_used
+
+
+def test_all_down_without_last_resort_raises_listing_each_error() -> None:
+    a = ScriptedProvider("gemini", [Step(error=LLMServerError("503"))])
+    b = ScriptedProvider("claude", [Step(error=LLMAuthenticationError("401"))])
+    s = Settings().model_copy(update={"offline_last_resort": False})
+    with pytest.raises(AllProvidersFailed) as info:
+        run(make([a, b], settings=s))
+    assert {k: v.kind for k, v in info.value.failures.items()} == {
+        "gemini": "server",
+        "claude": "auth",
+    }
+
+
+def test_consensus_runs_in_parallel_and_merges() -> None:
+    a = ScriptedProvider("gemini", [answer(partner="신세계", delay_s=0.2)])
+    b = ScriptedProvider("claude", [answer(partner="신세계인터내셔널", delay_s=0.2)])
+    c = ScriptedProvider("openai", [answer(partner="(주)신세계인터내셔널", delay_s=0.2)])
+    started = time.perf_counter()
+    result = run(make([a, b, c]), "consensus")
+    assert time.perf_counter() - started < 0.5  # ≈ slowest, not the sum (0.6 s)
+    assert result.partner_org == "신세계인터내셔널"
+    assert result.meta.providers_agreeing["partner_org"] == ["claude", "openai"]
+    assert not result.meta.degraded
+    assert result.meta.input_tokens == 300
+
+
+def test_consensus_with_one_answer_is_degraded() -> None:
+    a = ScriptedProvider("gemini", [Step(error=LLMServerError("503"))])
+    b = ScriptedProvider("claude", [answer()])
+    result = run(make([a, b]), "consensus")
+    assert result.meta.degraded and result.meta.provider == "claude"
+
+
+def test_best_match_picks_highest_mean_confidence_and_ignores_late() -> None:
+    a = ScriptedProvider("gemini", [answer(conf=0.85, person="A")])
+    b = ScriptedProvider("claude", [answer(conf=0.92, person="B")])
+    c = ScriptedProvider("openai", [answer(conf=0.78, person="C")])
+    late = ScriptedProvider("extra", [answer(conf=0.99, person="D", delay_s=5)])
+    s = Settings()
+    s = s.model_copy(update={"best_match": s.best_match.model_copy(update={"window_s": 0.3})})
+    result = run(make([a, b, c, late], settings=s), "best-match")
+    assert result.person_in_charge == "B" and result.meta.provider == "claude"
+    assert {x.provider: x.outcome for x in result.meta.attempts}["extra"] == "late"
+
+
+def test_best_match_tie_goes_to_priority() -> None:
+    a = ScriptedProvider("gemini", [answer(conf=0.9, person="A")])
+    b = ScriptedProvider("claude", [answer(conf=0.9, person="B")])
+    assert run(make([a, b]), "best-match").person_in_charge == "A"
+
+
+def test_costs_are_recorded_per_call_and_in_the_ledger() -> None:
+    a = ScriptedProvider("gemini", [Step(error=LLMServerError("500"))], model="gpt-5-mini")
+    b = ScriptedProvider("claude", [answer()], model="claude-sonnet-4-5")
+    orch = make([a, b])
+    result = run(orch)
+    # 100 in + 20 out tokens on Sonnet 4.5 at $3/$15 per 1M = 0.0003 + 0.0003
+    assert result.meta.cost_usd == pytest.approx(0.0006)
+    snap = orch.store.snapshot()
+    assert snap.emails == 1 and snap.total_cost_usd == pytest.approx(0.0006)
+    assert snap.providers["claude"].cost_usd == pytest.approx(0.0006)

@@ -131,10 +131,8 @@ class _Pass:
                     self.outcome.attempts += await cancel_all(
                         self.ctx,
                         self.running,
-                        lambda h: (
-                            CancelReason.TOO_SLOW
-                            if h.started < winner_started
-                            else CancelReason.NOT_NEEDED
+                        lambda h, won_at=winner_started: (
+                            CancelReason.TOO_SLOW if h.started < won_at else CancelReason.NOT_NEEDED
                         ),
                     )
                     self.outcome.entities = result.result.entities

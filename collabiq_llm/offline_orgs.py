@@ -1,0 +1,291 @@
+"""Which organisations an email is about, and which one is the startup.
+
+Order of evidence: an explicit label (스타트업명:, 협업기관:, Partner:) > the known-company
+directory (its entries say whether they are a startup or a partner) > sentence
+patterns ("A와 B의 협업", "A signed ... with B", "between A and B", "A x B" in the
+subject). When patterns alone cannot tell the roles apart, a partner-like word
+(은행, 그룹, 재단, Bank, University, ...) decides, and otherwise word order does,
+with a low "guess" confidence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from collabiq_llm.companies import KO_PARTICLES, CompanyDirectory
+from collabiq_llm.dates import COLLAB_WORDS
+from collabiq_llm.offline_rules import KO_TITLES, Found, is_korean_name, words
+
+Shape = Literal["pair-startup-first", "pair-partner-first", "with", "counterpart"]
+
+_COLLAB = "(?i:" + COLLAB_WORDS.pattern + ")"
+_KO_AFFIX = r"\((?:주|재|사|유)\)|㈜|주식회사|재단법인|사단법인|유한회사"
+# names start at a word boundary and have bounded length: no quadratic backtracking on long text
+NAME_KO = (
+    rf"(?<![가-힣A-Za-z0-9&()])(?:(?:{_KO_AFFIX})[ \t]*)?"
+    r"[A-Za-z0-9&]{0,12}[가-힣][가-힣A-Za-z0-9&]{0,24}"
+)
+NAME_EN = (
+    r"(?<![A-Za-z0-9&\-])(?:[A-Z][A-Za-z0-9&\-]{0,30}"
+    r"(?:[ \t]+(?:&[ \t]+)?[A-Z][A-Za-z0-9&\-]{0,30}){0,3})"
+)
+NAME = f"(?:{NAME_KO}|{NAME_EN})"
+_PARTNER_WORDS = re.compile(
+    r"(?:그룹|전자|유통|백화점|마트|은행|증권|보험|생명|화재|카드|캐피탈|건설|물산|상사|제약|식품|통신|"
+    r"텔레콤|항공|해운|물류|중공업|화학|공사|공단|재단|협회|진흥원|연구원|연구소|대학교|대학|센터|"
+    r"병원|청|부|시|구청|위원회|홀딩스)$"
+    r"|\b(?:group|holdings|bank|university|foundation|association|agency|institute|ministry|"
+    r"electronics|department store|insurance|securities|telecom|airlines|pharma\w*|hospital|"
+    r"retail|logistics|motors|center|centre|council|city)$",
+    re.IGNORECASE,
+)
+_STOP_KO = words(
+    "저희 당사 우리 귀사 양사 각사 본사 자사 팀 미팅 회의 협업 파일럿 고객 고객사",
+    "담당자 대표 함께 오늘 어제 내일 다음 이번 관련 진행 일정 논의 본건 해당 심사역",
+    "투자팀 여러분 매장 내부 외부 기존 신규 공지 안내 회신 요청 긴급 보고 공유 참고",
+    "중요 결과 건 제안 계약 업무 사업 프로젝트 기업 회사 스타트업 파트너 파트너사",
+    "기관 협력사 제휴사 담당 실무진 실무 대표님 이사님 팀장님 매니저님",
+)
+_STOP_EN = words(
+    "we our the this that they i you he she it team meeting pilot partnership hi dear",
+    "thanks good news quick update subject re fwd fw fyi today yesterday tomorrow next",
+    "last monday tuesday wednesday thursday friday saturday sunday january february",
+    "march april may june july august september october november december jan feb mar",
+    "apr jun jul aug sep sept oct nov dec best regards poc mou kickoff kick-off contract",
+    "agreement deal ceo cto external internal",
+)
+_LABEL = re.compile(
+    r"(?im)^[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?\[?(?:"
+    r"(?P<s>스타트업(?:명)?|포트폴리오(?:사)?|기업명|회사명|Startup(?:[ \t]+name)?|"
+    r"Portfolio(?:[ \t]+company)?)|"
+    r"(?P<p>협업[ \t]*기관(?:명)?|협력[ \t]*기관|파트너(?:사)?|제휴사|고객사|상대[ \t]*기관|"
+    r"Partner(?:[ \t]+(?:org(?:anization|anisation)?|company))?|Client|Counterpart)"
+    r")\]?[ \t]*[:：][ \t]*(?P<v>[^\n]+)"
+)
+_PATTERNS: list[tuple[re.Pattern[str], Shape]] = [
+    # "본봄 x 한빛유통", "GreenWave × Hanbit Retail", "A & B"
+    (re.compile(rf"(?P<a>{NAME})[ \t]+(?:[xX×✕]|<>|↔|&)[ \t]+(?P<b>{NAME})"),
+     "pair-startup-first"),
+    # "A와 B의 협업", "A과 B 파일럿", "A와 B가 MOU를": Korean lists the larger party first
+    (re.compile(rf"(?P<a>{NAME})(?:와|과|하고|이랑|랑)[ \t]+(?P<b>{NAME})"
+                r"(?=(?:의|이|가|은|는|간|사이)[ \t]|[ \t]+(?:간|사이|양사|공동|측)"
+                rf"|[ \t]+{_COLLAB})"),
+     "pair-partner-first"),
+    # "오늘 대한물산과 물류 자동화 PoC 계약을", "A측과 미팅"
+    (re.compile(rf"(?P<b>{NAME})(?:측과|와|과)(?:의)?[ \t]+(?:함께[ \t]+)?(?:\S+[ \t]+){{0,3}}?"
+                rf"{_COLLAB}"), "counterpart"),
+    (re.compile(rf"\bbetween[ \t]+(?P<a>{NAME_EN})[ \t]+and[ \t]+(?P<b>{NAME_EN})"),
+     "pair-startup-first"),
+    # "GreenWave signed a pilot agreement with Hanbit Retail": the subject is the reporter's side
+    (re.compile(rf"(?P<a>{NAME_EN})[ \t]+(?:has[ \t]+|have[ \t]+|will[ \t]+|is[ \t]+|are[ \t]+)?"
+                r"(?:signed|entered|kicked off|launched|started|began|held|agreed|partnered|"
+                r"partnering|teamed up|collaborat\w+|met|completed|closed|finali[sz]ed|won)\b"
+                rf"[^.\n]{{0,80}}?\bwith[ \t]+(?P<b>{NAME_EN})"), "with"),
+    (re.compile(rf"(?P<a>{NAME_EN})[ \t]+and[ \t]+(?P<b>{NAME_EN})(?:'s?)?[ \t]+(?:(?:have|has|"
+                rf"will|are|signed|agreed|held|kicked|launched|met|started|began)\b|{_COLLAB})"),
+     "pair-startup-first"),
+    (re.compile(rf"(?i:partnership|pilot|poc|meeting|kick-?off|contract|agreement|mou|deal|"
+                rf"trial|collaboration|call)[ \t]+with[ \t]+(?P<b>{NAME_EN})"), "counterpart"),
+]  # fmt: skip
+_DEPARTMENT = re.compile(
+    r"(?:팀|부서|본부|사업부|사업단|실|파트|TF|team|department|division)$", re.I
+)
+_INVESTOR = re.compile(
+    r"(?:벤처스|인베스트먼트|캐피탈|파트너스|투자)$|\b(?:ventures|capital|investments?|partners)$",
+    re.I,
+)
+_TOPIC = re.compile(rf"(?:^|[\s,])(?P<a>{NAME_KO})(?:은|는|이|가|에서|측은|측에서)[ \t]")
+_SUBJECT_TAG = re.compile(r"^\s*\[(?P<a>[^\]\n]{2,30})\]")
+
+
+@dataclass
+class _Cand:
+    """A name found in the email; ``kind`` is set when the directory knows it."""
+
+    name: str
+    start: int
+    kind: str | None = None
+    score: float = 1.0
+
+
+@dataclass
+class _Evidence:
+    labels: dict[str, _Cand]
+    known: list[_Cand]
+    pairs: list[tuple[_Cand, _Cand, Shape]]
+    startupish: list[_Cand]
+    partnerish: list[_Cand]
+    sender: list[_Cand]
+
+
+def clean_name(raw: str) -> str:
+    """A name as written, minus particles, corporate affixes and stray punctuation."""
+    name = unicodedata.normalize("NFKC", raw).strip()
+    name = re.sub(rf"^(?:{_KO_AFFIX})\s*|\s*(?:{_KO_AFFIX})$", "", name)
+    name = re.sub(r",?\s*(?:Co\.?,?\s*Ltd\.?|Inc\.?|Corp\.?|Ltd\.?|LLC)$", "", name)
+    if re.search(r"[가-힣]$", name):
+        name = KO_PARTICLES.sub("", name)
+    words = name.split()
+    while words and words[-1].lower().strip(".,") in _STOP_EN:
+        words.pop()
+    while words and words[0].lower() in _STOP_EN:
+        words.pop(0)
+    return " ".join(words).strip(" .,:;-'\"()[]")
+
+
+def _acceptable(name: str, text: str, people: set[str]) -> bool:
+    if len(name) < 2 or name in people or name.isdigit():
+        return False
+    if name in _STOP_KO or name.lower() in _STOP_EN or COLLAB_WORDS.fullmatch(name):
+        return False
+    if _DEPARTMENT.search(name) or _INVESTOR.search(name):
+        return False  # a team inside a company, or the investor (the email's recipient)
+    # "김철수 매니저와" is a person, not a company ("본봄 대표" is still the company)
+    titled = re.search(re.escape(name) + r"\s?(?:" + KO_TITLES + r")(?![가-힣])", text)
+    return not (titled and is_korean_name(name))
+
+
+class _Resolver:
+    def __init__(self, directory: CompanyDirectory, text: str, people: set[str]) -> None:
+        self.directory, self.text, self.people = directory, text, people
+
+    def __call__(self, raw: str, start: int) -> _Cand | None:
+        name = clean_name(raw)
+        if not name:
+            return None
+        match = self.directory.match(name)
+        if match is not None and match.score >= 0.85:
+            return _Cand(match.canonical, start, match.kind, match.score)
+        return _Cand(name, start) if _acceptable(name, self.text, self.people) else None
+
+
+def line_start_of(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+_EN_TITLE = r"\b(?:Head|Director|Manager|Lead|VP|CEO|CTO|COO|Founder|Co-founder|Partner)\b"
+_EN_SELF_ORG = re.compile(
+    rf"\b(?:our team at|we at|here at|(?:I am|I'm|this is)[ \t]+{NAME_EN}[ \t]+(?:from|at|of))"
+    rf"[ \t]+(?P<a>{NAME_EN})"
+)
+
+
+def _sender_orgs(text: str, people: set[str]) -> list[str]:
+    """The sender's own company: "본봄 사업개발팀 김철수입니다", "김철수 드림\n본봄 | 매니저"."""
+    patterns = [_EN_SELF_ORG]
+    for person in people:
+        p = re.escape(person)
+        patterns += [
+            re.compile(
+                rf"(?P<a>{NAME})[ \t]+(?:\S+[ \t]+){{0,2}}?{p}(?:[ \t]?(?:{KO_TITLES}))?"
+                r"[ \t]?(?:입니다|드림|올림)"
+            ),
+            re.compile(rf"{p}[^\n]*\n[ \t]*(?P<a>{NAME_KO})[ \t]*[|/·,]"),
+            re.compile(rf"{p}[^\n]*\n[^\n|,]*{_EN_TITLE}[^\n|,]*[|,][ \t]*(?P<a>{NAME_EN})"),
+        ]
+    return [m.group("a") for pattern in patterns for m in pattern.finditer(text)]
+
+
+def _collect(subject: str, body: str, directory: CompanyDirectory, people: set[str]) -> _Evidence:
+    text = subject + "\n" + body
+    resolve = _Resolver(directory, text, people)
+    ev = _Evidence({}, [], [], [], [], [])
+    for m in _LABEL.finditer(text):
+        value = re.sub(rf"^\s*(?:{_KO_AFFIX})\s*", "", m.group("v"))
+        cand = resolve(re.split(r"[(/,;|]|\s-\s", value)[0], m.start("v"))
+        role = "startup" if m.group("s") else "partner"
+        if cand is not None and role not in ev.labels:
+            ev.labels[role] = cand
+    ev.known = [_Cand(m.canonical, m.start, m.kind, m.score) for m in directory.find_in_text(text)]
+    for raw in _sender_orgs(text, people):
+        if (cand := resolve(raw, 0)) is not None:
+            ev.sender.append(cand)
+    tag = _SUBJECT_TAG.match(subject)
+    if tag and (cand := resolve(tag.group("a"), 0)) is not None:
+        ev.startupish.append(cand)
+    for pattern, shape in _PATTERNS:
+        for m in pattern.finditer(text):
+            b_raw, b_start = m.group("b"), m.start("b")
+            if _DEPARTMENT.search(clean_name(b_raw)):  # "대성그룹 혁신팀과" -> 대성그룹
+                before = re.search(
+                    rf"({NAME})[ \t]+$", text[line_start_of(text, b_start) : b_start]
+                )
+                if before:
+                    b_raw, b_start = before.group(1), b_start - len(before.group(0))
+            b = resolve(b_raw, b_start)
+            a = resolve(m.group("a"), m.start("a")) if "a" in m.groupdict() else None
+            if shape == "counterpart":
+                if b is not None:
+                    ev.partnerish.append(b)
+                    for t in _TOPIC.finditer(text, line_start_of(text, m.start()), m.start()):
+                        topic = resolve(t.group("a"), t.start("a"))
+                        if topic is not None and topic.name != b.name:
+                            ev.startupish.append(topic)
+            elif a is not None and b is not None and a.name != b.name:
+                if shape == "with":  # "A signed ... with B": the reporter's side is the subject
+                    ev.startupish.append(a)
+                    ev.partnerish.append(b)
+                else:
+                    ev.pairs.append((a, b, shape))
+    return ev
+
+
+def _most_mentioned(cands: list[_Cand], kind: str, exclude: set[str]) -> _Cand | None:
+    named = [c for c in cands if c.kind == kind and c.name not in exclude]
+    if not named:
+        return None
+    counts = Counter(c.name for c in named)
+    return max(named, key=lambda c: (counts[c.name], -c.start))
+
+
+def find_orgs(
+    subject: str, body: str, directory: CompanyDirectory, people: set[str]
+) -> tuple[Found | None, Found | None]:
+    """(startup, partner) with confidences: label 0.9, directory ≈0.8, pattern ≈0.55, guess 0.35."""
+    ev = _collect(subject, body, directory, people)
+    roles: dict[str, Found] = {r: Found(c.name, 0.9, c.start) for r, c in ev.labels.items()}
+
+    def taken() -> set[str]:
+        return {f.value for f in roles.values()}
+
+    def put(role: str, cand: _Cand | None, conf: float) -> None:
+        if cand is not None and role not in roles and cand.name not in taken():
+            roles[role] = Found(cand.name, round(conf, 2), cand.start)
+
+    for role in ("startup", "partner"):
+        best = _most_mentioned(ev.known, role, taken())
+        put(role, best, 0.8 * best.score if best else 0.0)
+    known_names = {c.name for c in ev.known} | taken()
+    for a, b, _shape in ev.pairs:  # one side known: the other takes the other role
+        for this, other in ((a, b), (b, a)):
+            if this.name in known_names and other.name not in known_names:
+                this_role = next((r for r, f in roles.items() if f.value == this.name), this.kind)
+                if this_role in ("startup", "partner"):
+                    put("partner" if this_role == "startup" else "startup", other, 0.6)
+    for cand in ev.startupish:
+        put("startup", cand, 0.55)
+    for a, b, shape in ev.pairs:  # neither known: partner-like words, else word order (a guess)
+        a_p, b_p = bool(_PARTNER_WORDS.search(a.name)), bool(_PARTNER_WORDS.search(b.name))
+        if a_p != b_p:
+            first, conf = ("partner" if a_p else "startup"), 0.5
+        else:
+            first, conf = ("startup" if shape != "pair-partner-first" else "partner"), 0.35
+        put(first, a, conf)
+        put("partner" if first == "startup" else "startup", b, conf)
+    paired = {a.name for a, _, _ in ev.pairs}
+    for cand in ev.partnerish:  # "A와 ... 미팅": A is the other party
+        if cand.name not in paired:
+            put(
+                "startup" if cand.kind == "startup" and "startup" not in roles else "partner",
+                cand,
+                0.55,
+            )
+    for cand in ev.sender:  # the sender's own company is usually the startup reporting
+        put("startup" if not _PARTNER_WORDS.search(cand.name) else "partner", cand, 0.45)
+    extra = _most_mentioned(ev.known, "startup", taken())  # two startups working together
+    put("partner", extra, 0.5)
+    return roles.get("startup"), roles.get("partner")

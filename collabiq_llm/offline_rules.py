@@ -1,0 +1,294 @@
+"""Rules the offline provider uses for people, details and dates (no network, deterministic).
+
+Every finder returns the value with a confidence that says *how* it was found:
+an explicit label (담당자:, Contact:) ≈0.9, a signature or sign-off ≈0.6, a name
+next to a title in running text ≈0.5. The offline result is a fallback, so its
+confidences stay modest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+from collabiq_llm.dates import COLLAB_WORDS, DateMention, find_event_date, sentence_at
+
+SURNAMES = frozenset(
+    "김이박최정강조윤장임한오서신권황안송류유홍전고문양손배백허남심노하곽성차주우구민진나지엄채원천"
+    "방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부"
+)
+DOUBLE_SURNAMES = ("남궁", "황보", "제갈", "선우", "독고", "사공", "서문")
+KO_TITLES = (
+    r"(?:공동대표|대표이사|대표|이사|매니저|팀장|부장|차장|과장|대리|주임|사원|실장|본부장|센터장|"
+    r"파트장|그룹장|책임|선임|수석|연구원|프로|상무|전무|부사장|사장|회장|교수|박사|심사역|"
+    r"CEO|CTO|COO|CFO|PM)(?:님)?|님|씨"
+)
+
+
+def words(*chunks: str) -> frozenset[str]:
+    """A stop-word set from space-separated chunks (keeps the lists readable)."""
+    return frozenset(" ".join(chunks).split())
+
+
+# common words that start with a surname syllable and could sit before a title
+_NOT_NAMES = words(
+    "이번 이후 이전 이메일 이사 이상 이미 이제 이용 이슈 정도 정리 정보 정식",
+    "조정 조율 진행 지난 지원 전달 전체 전략 전화 제안 제품 제공 주요 주간",
+    "최근 최종 오늘 오전 오후 안녕 안내 우리 우선 유통 문의 방문 변경 공유",
+    "공동 구매 고객 고객사 남은 하반기 상반기 한번 현재 홍보 신규 신청 서비스",
+    "성과 송부 양사 연락 예정 도입 소개 담당 기존 기술 금주 금일 명일 마케팅",
+    "마무리 인사 임원 장소 부서 사업 사전 사내 심사역 심사 차주 추가 추진 반영",
+    "원활 경우 경영 여러분 강조 회사 사장 대표 팀장 매니저 연구원 본부 센터",
+    "파트 그룹 고문 주식 주관 주최 기관 기업 모든 각각 다음 이야기 성공 성장",
+    "연구 개발 운영 영업 전무 상무 실장 과장 부장 차장 대리 사원 선임 책임",
+    "수석 교수 투자 투자팀 심사팀 전원 모두 제출 전송 조치 준비 지급 설명 송금 배송 반송",
+)
+_EN_STOP = words(
+    "best regards kind warm thanks thank you many sincerely cheers hi hello dear",
+    "team head of and the business development manager director partnerships",
+    "partnership partner sales lead ceo cto coo cfo founder co-founder vp president",
+    "officer marketing operations product strategy investment senior junior",
+    "associate principal global korea inc ltd corp llc company group bank university",
+    "monday tuesday wednesday thursday friday saturday sunday sent from my iphone",
+    "contact person email phone mobile tel fax office please good news update",
+)
+_KO_NAME = r"(?:남궁|황보|제갈|선우|독고|사공|서문)?[가-힣]{2,3}"
+_EN_NAME = r"\b[A-Z][a-z]+(?:-[a-z]+)?(?:[ -][A-Z][a-z]+(?:-[a-z]+)?){0,2}\b"
+_LABEL = re.compile(
+    r"(?im)(?:^|(?<=[.!?。…][ \t]))[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?\[?(?:"
+    r"(?:담당자|담당|연락\s*담당자?|연락처|책임자|문의처?)\]?(?:\s*(?:는|은))?"
+    r"(?:[ \t]*[:：]|[ \t]+(?=[가-힣]))"
+    r"|(?:PIC|Contact(?:\s+person)?|Person\s+in\s+charge|Point\s+of\s+contact)\]?[ \t]*[:：]"
+    r")[ \t]*(?P<v>[^\n]+)"
+)
+_INLINE_LABEL = re.compile(r"담당(?:자|하시는\s*분)?(?:는|은)\s+(?P<v>[^\n.,]{2,40})")
+_AFTER_TITLE = (
+    r"(?=$|[^가-힣]|(?:와|과|께서|께|이|가|은|는|을|를|의|도|에게|랑|하고)(?:[^가-힣]|$))"
+)
+_TITLED = re.compile(r"(?<![가-힣])(?P<n>" + _KO_NAME + r")\s?(?:" + KO_TITLES + ")" + _AFTER_TITLE)
+_TITLED_EN = re.compile(r"(?:Mr|Ms|Mrs|Dr)\.?\s+(?P<n>" + _EN_NAME + ")")
+_SIGN = re.compile(  # "김철수 드림" closing a line
+    r"(?m)(?<![가-힣])(?P<n>" + _KO_NAME + r")(?:\s?(?:" + KO_TITLES + r"))?\s?(?:드림|올림|배상)"
+    r"[ \t.!~]*$"
+)
+_SIGNOFF = re.compile(
+    r"(?im)^[ \t]*(?:감사합니다|고맙습니다|감사드립니다|Best regards|Kind regards|Warm regards|"
+    r"Regards|Best|Thanks|Thank you|Many thanks|Sincerely|Cheers|BR)[ \t]*[.,!~]*[ \t]*$"
+)
+_SELF_KO = re.compile(
+    r"(?<![가-힣])(?P<n>" + _KO_NAME + r")\s?(?:(?:" + KO_TITLES + r")\s?)?입니다(?=[\s.,!]|$)"
+)
+_INTRO_CHARS = 200  # self-introductions ("본봄 김철수입니다") live at the top
+_SELF_EN = re.compile(r"\b(?:I am|I'm|this is|my name is)\s+(?P<n>" + _EN_NAME + r")(?=[\s,.!]|$)")
+_HEADER_LINE = re.compile(
+    r"(?im)^[ \t]*(?:from|sent|to|cc|subject|보낸\s*사람|보낸\s*날짜|받는\s*사람|참조|제목)"
+    r"[ \t]*[:：].*$"
+)
+_DATE_HEADER = re.compile(r"(?im)^[ \t]*(?:date|날짜)[ \t]*[:：][ \t]*(?P<v>.+)$")
+_CONTACT_LINE = re.compile(
+    r"(?i)@|\+?\d{2,3}[-.) ]\d{3,4}[-. ]\d{4}|^(?:tel|phone|mobile|fax|e-?mail|연락처|전화|이메일|"
+    r"주소|address|www\.|https?://)"
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A value with the confidence its finding method earns, and where it was found."""
+
+    value: str
+    confidence: float
+    start: int = 0
+
+
+@dataclass(frozen=True)
+class EmailParts:
+    """The email text split for the rules: subject, body, and the date relative words use."""
+
+    subject: str
+    body: str
+    anchor: dt.date | None
+
+
+def split_email(text: str, received_at: dt.date | None) -> EmailParts:
+    """Separate "Subject:" and header-like lines; a Date: header line is a fallback anchor."""
+    subject = ""
+    m = re.match(r"[ \t]*(?:Subject|제목)[ \t]*[:：][ \t]*(?P<s>[^\n]*)\n?", text, re.IGNORECASE)
+    if m:
+        subject, text = m.group("s").strip(), text[m.end() :]
+    anchor = received_at
+    for dm in _DATE_HEADER.finditer(text):
+        try:
+            sent = parsedate_to_datetime(dm.group("v").strip()).date()
+        except (TypeError, ValueError, IndexError):
+            continue  # not an RFC 822 date: an event label such as "Date: Nov 5"
+        anchor = anchor or sent
+        text = text.replace(dm.group(0), "", 1)
+    text = _HEADER_LINE.sub("", text)
+    return EmailParts(subject, text, anchor)
+
+
+def is_korean_name(token: str) -> bool:
+    """Shape of a Korean personal name: a surname syllable plus one or two more."""
+    if token in _NOT_NAMES or not re.fullmatch(_KO_NAME, token):
+        return False
+    if token[:2] in DOUBLE_SURNAMES:
+        return len(token) in (3, 4)
+    return token[0] in SURNAMES and len(token) in (2, 3)
+
+
+def _is_english_name(token: str) -> bool:
+    words = re.split(r"[ -]", token)
+    return bool(words) and not any(w.lower() in _EN_STOP for w in words)
+
+
+def name_in(value: str, exclude: set[str] | frozenset[str] = frozenset()) -> str | None:
+    """The first personal name inside a short value ("본봄 김철수 매니저 (010-...)")."""
+    value = re.split(r"[(<\[/|,;]|\d{2,}|\S+@", value)[0]
+    for token in re.findall(r"[가-힣]+", value):
+        token = re.sub(r"(?:" + KO_TITLES + r")$", "", token)
+        if token not in exclude and is_korean_name(token):
+            return token
+    m = re.search(_EN_NAME, value)
+    if m and _is_english_name(m.group(0)) and m.group(0) not in exclude:
+        return m.group(0)
+    return None
+
+
+def find_person(body: str, exclude: set[str]) -> Found | None:
+    """Contact person: labelled > sign-off/signature > self-introduction > titled mention."""
+    for m in _LABEL.finditer(body):
+        name = name_in(m.group("v"), exclude)
+        if name:
+            return Found(name, 0.9, m.start("v"))
+    for m in _INLINE_LABEL.finditer(body):
+        name = name_in(m.group("v"), exclude)
+        if name:
+            return Found(name, 0.85, m.start("v"))
+    candidates: list[Found] = []
+    for m in _SIGN.finditer(body):
+        if is_korean_name(m.group("n")) and m.group("n") not in exclude:
+            candidates.append(Found(m.group("n"), 0.65, m.start()))
+    for m in _SIGNOFF.finditer(body):
+        for line in body[m.end() :].split("\n")[:3]:
+            if line.strip():
+                name = name_in(line, exclude)
+                if name and len(line.strip()) <= 60:
+                    candidates.append(Found(name, 0.6, m.end()))
+                break
+    if candidates:  # the sender's own sign-off: the last one in the message
+        return max(candidates, key=lambda f: (f.start, f.confidence))
+    for pattern in (_SELF_KO, _SELF_EN):
+        for m in pattern.finditer(body, 0, _INTRO_CHARS):
+            name = m.group("n")
+            ok = is_korean_name(name) if pattern is _SELF_KO else _is_english_name(name)
+            if ok and name not in exclude:
+                return Found(name, 0.55, m.start())
+    for pattern in (_TITLED, _TITLED_EN):
+        for m in pattern.finditer(body):
+            name = m.group("n")
+            ok = is_korean_name(name) if pattern is _TITLED else _is_english_name(name)
+            if ok and name not in exclude and not _addressee(body, m.start()):
+                return Found(name, 0.45, m.start())
+    return None
+
+
+def _addressee(body: str, pos: int) -> bool:
+    """A titled name in the salutation ("박지훈 심사역님, 안녕하세요") is the recipient."""
+    line_start = body.rfind("\n", 0, pos) + 1
+    line_end = body.find("\n", pos)
+    line = body[line_start : line_end if line_end >= 0 else len(body)]
+    first_line = not body[:line_start].strip()
+    return bool(re.search(r"안녕|^\s*(?:dear|hi|hello)\b", line, re.I)) or (
+        first_line and len(line.strip()) < 40
+    )
+
+
+# ---- details -----------------------------------------------------------------
+DETAILS_MAX = 300
+_SENTENCE = re.compile(r"[^\n]+?(?:[.!?。…](?=\s|$)|$)", re.MULTILINE)
+_ABBREVIATION = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Prof|Inc|Co|Ltd|Corp|No|vs|etc|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|"
+    r"Oct|Nov|Dec|St|[A-Z])\.$"
+)
+_GREETING = re.compile(
+    r"^(?:안녕하세요|안녕하십니까|hi\b|hello\b|dear\b|hey\b|fyi\b|감사합니다|고맙습니다|thanks|"
+    r"thank you|best|regards|sincerely|cheers)",
+    re.IGNORECASE,
+)
+
+
+def _sentences(body: str) -> list[tuple[int, str]]:
+    """Content sentences with their offsets; labels, contacts and sign-offs left out."""
+    signoff = _SIGNOFF.search(body)
+    end = signoff.start() if signoff else len(body)
+    pieces: list[tuple[int, str]] = []
+    for m in _SENTENCE.finditer(body, 0, end):
+        if pieces and _ABBREVIATION.search(pieces[-1][1]) and body[m.start() - 1] != "\n":
+            pieces[-1] = (pieces[-1][0], pieces[-1][1] + " " + m.group(0).strip())
+        else:
+            pieces.append((m.start(), m.group(0).strip()))
+    out = []
+    for start, sentence in pieces:
+        if (
+            len(sentence) < 4
+            or _GREETING.match(sentence)
+            or _LABEL.match(sentence)
+            or _CONTACT_LINE.search(sentence)
+            or sentence.startswith(">")
+        ):
+            continue
+        out.append((start, sentence))
+    return out
+
+
+def _clip(text: str) -> str:
+    if len(text) <= DETAILS_MAX:
+        return text
+    cut = text[: DETAILS_MAX - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[-40:] else cut).rstrip(" ,") + "…"
+
+
+def find_details(subject: str, body: str, org_names: list[str]) -> Found:
+    """The sentence(s) describing the collaboration, in the sender's words (≤ ~300 chars)."""
+    sentences = _sentences(body)
+    chosen = [(pos, s) for pos, s in sentences if COLLAB_WORDS.search(s)]
+    if chosen:
+        picked: list[str] = []
+        for _, sentence in chosen:
+            if picked and len(" ".join([*picked, sentence])) > DETAILS_MAX:
+                break
+            picked.append(sentence)
+        text = _clip(" ".join(picked))
+        names = [n.casefold() for n in org_names if n]
+        mentions_org = any(n in text.casefold() for n in names)
+        return Found(text, 0.7 if mentions_org else 0.6, chosen[0][0])
+    if sentences:
+        return Found(_clip(sentences[0][1]), 0.3, sentences[0][0])
+    if subject:
+        return Found(_clip(subject), 0.3)
+    return Found("", 0.0)
+
+
+# ---- date --------------------------------------------------------------------
+_DATE_BASE = {"label": 0.85, "absolute": 0.7, "relative": 0.65}
+_DATE_PRECISION = {"day": 0.0, "weekday": 0.1, "week": 0.3}
+
+
+def find_date(parts: EmailParts) -> tuple[dt.date | None, float]:
+    """Event date from the body (subject as a fallback) and a confidence for how it was found."""
+    for text in (parts.body, parts.subject):
+        mention = find_event_date(text, parts.anchor) if text else None
+        if mention is not None:
+            return mention.value, date_confidence(text, mention)
+    return None, 0.0
+
+
+def date_confidence(text: str, mention: DateMention) -> float:
+    conf = _DATE_BASE[mention.method] - _DATE_PRECISION[mention.precision]
+    if mention.method == "absolute" and not mention.has_year:
+        conf -= 0.05
+    if mention.method != "label" and not COLLAB_WORDS.search(sentence_at(text, mention.start)):
+        conf -= 0.15
+    return round(max(conf, 0.2), 2)

@@ -1,0 +1,107 @@
+"""The offline provider: deterministic rules, no key, no network.
+
+It is the last resort when every LLM fails and the default when none is configured,
+so it must never fail on a readable email. It does an honest job on typical
+emails (labels, the company directory, sign-offs, relative dates) and reports
+modest confidences, so that a real provider's answer wins any vote it takes part in.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from collabiq_llm.companies import CompanyDirectory, load_directory
+from collabiq_llm.email_input import EmailInput
+from collabiq_llm.entities import ConfidenceScores, ExtractedEntities
+from collabiq_llm.offline_orgs import find_orgs
+from collabiq_llm.offline_rules import find_date, find_details, find_person, split_email
+from collabiq_llm.providers.base import LLMProvider, ProviderResult
+from collabiq_llm.settings import ProviderConfig, Settings, default_config_dir
+
+log = logging.getLogger(__name__)
+
+
+def _default_companies_path() -> Path:
+    try:
+        return Settings().companies_path()
+    except Exception as exc:  # a broken user config must not take the last resort down
+        log.warning("offline provider: settings unreadable (%s); using shipped companies", exc)
+        return default_config_dir() / "companies.toml"
+
+
+def load_directory_or_empty(path: Path) -> CompanyDirectory:
+    """The company directory at ``path``; an empty one (with a warning) if the file is missing."""
+    try:
+        return load_directory(path)
+    except OSError as exc:
+        log.warning("offline provider: company directory %s unreadable (%s)", path, exc)
+        return CompanyDirectory(())
+
+
+def extract_offline(email: EmailInput, directory: CompanyDirectory) -> ExtractedEntities:
+    """The whole rule pipeline for one email: pure, no I/O (the directory is passed in)."""
+    parts = split_email(email.text, email.received_at)
+    company_names = {c.name for c in directory.companies} | {
+        a for c in directory.companies for a in c.aliases
+    }
+    person = find_person(parts.body, company_names)
+    people = {person.value} if person else set()
+    startup, partner = find_orgs(parts.subject, parts.body, directory, people)
+    if person is not None and person.value in {f.value for f in (startup, partner) if f}:
+        person = None
+    org_names = [f.value for f in (startup, partner) if f]
+    org_names += [alias for c in directory.companies if c.name in org_names for alias in c.aliases]
+    details = find_details(parts.subject, parts.body, org_names)
+    date, date_conf = find_date(parts)
+    return ExtractedEntities(
+        person_in_charge=person.value if person else None,
+        startup_name=startup.value if startup else None,
+        partner_org=partner.value if partner else None,
+        details=details.value,
+        date=date,
+        confidence=ConfidenceScores(
+            person=person.confidence if person else 0.0,
+            startup=startup.confidence if startup else 0.0,
+            partner=partner.confidence if partner else 0.0,
+            details=details.confidence,
+            date=date_conf,
+        ),
+        email_id=email.email_id,
+    )
+
+
+class OfflineProvider(LLMProvider):
+    """Rule-based extraction; loads the company directory itself (cached per file)."""
+
+    def __init__(
+        self,
+        config: ProviderConfig,
+        *,
+        api_key: SecretStr | None = None,
+        company_context: str | None = None,
+        companies_path: Path | None = None,
+    ) -> None:
+        super().__init__(config, api_key=api_key, company_context=company_context)
+        self._companies_path = companies_path
+
+    @property
+    def directory(self) -> CompanyDirectory:
+        if self._companies_path is None:
+            self._companies_path = _default_companies_path()
+        return load_directory_or_empty(self._companies_path)
+
+    async def aextract(self, email: EmailInput) -> ProviderResult:
+        started = time.perf_counter()
+        entities = extract_offline(email, self.directory)
+        return ProviderResult(
+            provider=self.provider_name,
+            model=self.model_id,
+            entities=entities,
+            input_tokens=0,
+            output_tokens=0,
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+        )

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.emulators.fixtures"]
+
 KEY_VARS = (
     "ANTHROPIC_API_KEY",
     "OPENAI_API_KEY",

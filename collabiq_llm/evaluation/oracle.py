@@ -36,11 +36,16 @@ DEFAULT_MODES: dict[str, dict[str, float]] = {
     "details": {"distractor": 0.45, "generic": 0.45, "null": 0.1},
     "date": {"off_by_one": 0.35, "email_date": 0.35, "distractor": 0.15, "null": 0.15},
 }
-_GENERIC_DETAILS = {"ko": ("협업 관련 논의", "미팅", "업무 협의"),
-                    "en": ("collaboration discussion", "meeting", "partnership update")}
-_INVALID_OUTPUTS = ("I'm sorry, but I can't help with extracting information from this email.",
-                    '{"person_in_charge": "', "```json\n{\"startup_name\": null,,}\n```",
-                    "Here is the summary of the email: a meeting was held.")
+_GENERIC_DETAILS = {
+    "ko": ("협업 관련 논의", "미팅", "업무 협의"),
+    "en": ("collaboration discussion", "meeting", "partnership update"),
+}
+_INVALID_OUTPUTS = (
+    "I'm sorry, but I can't help with extracting information from this email.",
+    '{"person_in_charge": "',
+    '```json\n{"startup_name": null,,}\n```',
+    "Here is the summary of the email: a meeting was held.",
+)
 
 
 class NoiseProfile(BaseModel):
@@ -52,7 +57,8 @@ class NoiseProfile(BaseModel):
     description: str = ""
     error_rate: dict[str, float]  # per field, on a medium email
     difficulty_multiplier: dict[str, float] = Field(
-        default_factory=lambda: {"easy": 0.6, "medium": 0.95, "hard": 1.3})
+        default_factory=lambda: {"easy": 0.6, "medium": 0.95, "hard": 1.3}
+    )
     error_modes: dict[str, dict[str, float]] = Field(default_factory=dict)
     hard_correlation: float = Field(0.5, ge=0.0, le=1.0)
     confidence_correct: tuple[float, float] = (8.0, 2.0)  # Beta(a, b)
@@ -69,8 +75,10 @@ class NoiseProfile(BaseModel):
         missing = set(FIELD_NAMES) - set(value)
         extra = set(value) - set(FIELD_NAMES)
         if missing or extra:
-            raise ValueError(f"error_rate needs exactly {FIELD_NAMES}; missing {sorted(missing)}, "
-                             f"unknown {sorted(extra)}")
+            raise ValueError(
+                f"error_rate needs exactly {FIELD_NAMES}; missing {sorted(missing)}, "
+                f"unknown {sorted(extra)}"
+            )
         if any(not 0.0 <= r <= 1.0 for r in value.values()):
             raise ValueError("error rates must be within 0..1")
         return value
@@ -137,8 +145,9 @@ def _wrong_candidates(example: EvalExample, field: str, mode: str) -> list[str |
     return []
 
 
-def _pick_wrong(example: EvalExample, field: str, modes: dict[str, float],
-                rng: random.Random) -> str | None:
+def _pick_wrong(
+    example: EvalExample, field: str, modes: dict[str, float], rng: random.Random
+) -> str | None:
     """A value that the scorer really counts as wrong, preferring the drawn mode."""
     truth = example.expected.value(field)
     order = list(modes)
@@ -147,8 +156,9 @@ def _pick_wrong(example: EvalExample, field: str, modes: dict[str, float],
     ranked = [first] + [m for m in sorted(order, key=lambda m: -modes[m]) if m != first]
     fallback_modes = ["distractor", "generic", "email_date", "null"]
     for mode in ranked + [m for m in fallback_modes if m not in ranked]:
-        cands = [v for v in _wrong_candidates(example, field, mode)
-                 if not field_correct(field, v, truth)]
+        cands = [
+            v for v in _wrong_candidates(example, field, mode) if not field_correct(field, v, truth)
+        ]
         if field == "details":
             cands = [v if v is not None else "" for v in cands]
         if cands:
@@ -160,8 +170,11 @@ def _surface(example: EvalExample, field: str, value: str, rng: random.Random) -
     """An equivalent spelling a real model might use (affix, title, longer details)."""
     if field in ("startup_name", "partner_org"):
         hangul = bool(re.search(r"[가-힣]", value))
-        form = rng.choice(["(주){}", "주식회사 {}", "{}(주)"]) if hangul else \
-            rng.choice(["{} Inc.", "{} Co., Ltd."])
+        form = (
+            rng.choice(["(주){}", "주식회사 {}", "{}(주)"])
+            if hangul
+            else rng.choice(["{} Inc.", "{} Co., Ltd."])
+        )
         return form.format(value)
     if field == "person_in_charge":
         hangul = bool(re.search(r"[가-힣]", value))
@@ -169,7 +182,7 @@ def _surface(example: EvalExample, field: str, value: str, rng: random.Random) -
     if field == "details":
         partner = example.expected.partner_org
         if partner:
-            return (f"{partner} {value}" if example.lang != "en" else f"{value} with {partner}")
+            return f"{partner} {value}" if example.lang != "en" else f"{value} with {partner}"
     return value
 
 
@@ -185,8 +198,9 @@ def simulate_answer(example: EvalExample, profile: NoiseProfile, *, seed: int) -
     if outcome < profile.timeout_rate:
         return SimulatedAnswer(kind="timeout", latency_ms=latency)
     if outcome < profile.timeout_rate + profile.invalid_rate:
-        return SimulatedAnswer(kind="invalid", raw_text=rng.choice(_INVALID_OUTPUTS),
-                               latency_ms=latency)
+        return SimulatedAnswer(
+            kind="invalid", raw_text=rng.choice(_INVALID_OUTPUTS), latency_ms=latency
+        )
     hard = example.difficulty == "hard"
     extraction: dict[str, Any] = {}
     confidence: dict[str, float] = {}
@@ -199,8 +213,12 @@ def simulate_answer(example: EvalExample, profile: NoiseProfile, *, seed: int) -
         truth = example.expected.value(field)
         if draw < profile.effective_error_rate(field, example.difficulty):
             # a shared draw also shares the mistake itself (same modes for everyone)
-            value = _pick_wrong(example, field, DEFAULT_MODES[field] if use_shared
-                                else profile.modes(field), shared if use_shared else frng)
+            value = _pick_wrong(
+                example,
+                field,
+                DEFAULT_MODES[field] if use_shared else profile.modes(field),
+                shared if use_shared else frng,
+            )
             if field_correct(field, value, truth):  # nothing wrong was available
                 value = truth
             else:
@@ -239,8 +257,9 @@ class ExampleIndex:
         self.examples = list(examples)
         self._by_norm = {normalise_email_text(e.text): e for e in self.examples}
         self._longest_first = sorted(self._by_norm.items(), key=lambda kv: -len(kv[0]))
-        self._squashed = sorted(((_squash(e.text), e) for e in self.examples),
-                                key=lambda pair: -len(pair[0]))
+        self._squashed = sorted(
+            ((_squash(e.text), e) for e in self.examples), key=lambda pair: -len(pair[0])
+        )
 
     def find(self, text: str) -> EvalExample | None:
         """The example whose email text is the prompt or is contained in it (longest wins)."""

@@ -115,10 +115,7 @@ def names_match(
     if len(short) / len(long_) < 0.8:
         return False
     max_edits = 1 if len(long_) <= 6 else 2
-    return (
-        JaroWinkler.similarity(p, e) >= JW_THRESHOLD
-        and Levenshtein.distance(p, e) <= max_edits
-    )
+    return JaroWinkler.similarity(p, e) >= JW_THRESHOLD and Levenshtein.distance(p, e) <= max_edits
 
 
 def details_match(predicted: str, expected: str) -> bool:
@@ -162,8 +159,13 @@ class Prediction(BaseModel):
     error: str | None = None
 
     @classmethod
-    def failure(cls, error: str = "failed", *, latency_ms: float | None = None,
-                cost_usd: float | None = None) -> Prediction:
+    def failure(
+        cls,
+        error: str = "failed",
+        *,
+        latency_ms: float | None = None,
+        cost_usd: float | None = None,
+    ) -> Prediction:
         return cls(values={}, failed=True, error=error, latency_ms=latency_ms, cost_usd=cost_usd)
 
 
@@ -177,17 +179,25 @@ def as_prediction(obj: object) -> Prediction:
         values = {f: _as_str(getattr(obj, f)) for f in FIELD_NAMES}
         conf = {f: obj.field_confidence(f) for f in FIELD_NAMES}
         meta = getattr(obj, "meta", None)
-        return Prediction(values=values, confidence=conf,
-                          cost_usd=getattr(meta, "cost_usd", None),
-                          latency_ms=getattr(meta, "latency_ms", None))
+        return Prediction(
+            values=values,
+            confidence=conf,
+            cost_usd=getattr(meta, "cost_usd", None),
+            latency_ms=getattr(meta, "latency_ms", None),
+        )
     if isinstance(obj, Mapping):
         raw_conf: Mapping[str, Any] = obj.get("confidence") or {}
-        conf = {f: float(raw_conf.get(f, raw_conf.get(CONFIDENCE_KEYS[f], 0.0)) or 0.0)
-                for f in FIELD_NAMES}
+        conf = {
+            f: float(raw_conf.get(f, raw_conf.get(CONFIDENCE_KEYS[f], 0.0)) or 0.0)
+            for f in FIELD_NAMES
+        }
         meta = obj.get("meta") or {}
-        return Prediction(values={f: _as_str(obj.get(f)) for f in FIELD_NAMES}, confidence=conf,
-                          cost_usd=obj.get("cost_usd", meta.get("cost_usd")),
-                          latency_ms=obj.get("latency_ms", meta.get("latency_ms")))
+        return Prediction(
+            values={f: _as_str(obj.get(f)) for f in FIELD_NAMES},
+            confidence=conf,
+            cost_usd=obj.get("cost_usd", meta.get("cost_usd")),
+            latency_ms=obj.get("latency_ms", meta.get("latency_ms")),
+        )
     raise TypeError(f"cannot score a {type(obj).__name__}")
 
 
@@ -310,19 +320,38 @@ def score_results(
     if n == 0:
         raise ValueError("nothing to score")
     per_field = {
-        f: FieldScore(field=f, correct=correct[f], total=n, accuracy=correct[f] / n,
-                      coverage=non_null[f] / n, expected_non_null=truth_non_null[f] / n)
+        f: FieldScore(
+            field=f,
+            correct=correct[f],
+            total=n,
+            accuracy=correct[f] / n,
+            coverage=non_null[f] / n,
+            expected_non_null=truth_non_null[f] / n,
+        )
         for f in FIELD_NAMES
     }
     calibration = [
-        CalibrationBand(lo=lo, hi=hi, count=int(b[0]), correct=int(b[1]),
-                        accuracy=b[1] / b[0] if b[0] else None,
-                        mean_confidence=b[2] / b[0] if b[0] else None)
+        CalibrationBand(
+            lo=lo,
+            hi=hi,
+            count=int(b[0]),
+            correct=int(b[1]),
+            accuracy=b[1] / b[0] if b[0] else None,
+            mean_confidence=b[2] / b[0] if b[0] else None,
+        )
         for (lo, hi), b in zip(BANDS, bands, strict=True)
     ]
     scored = sum(b.count for b in calibration)
-    ece = (sum(b.count * abs((b.accuracy or 0.0) - (b.mean_confidence or 0.0))
-               for b in calibration) / scored) if scored else None
+    ece = (
+        (
+            sum(
+                b.count * abs((b.accuracy or 0.0) - (b.mean_confidence or 0.0)) for b in calibration
+            )
+            / scored
+        )
+        if scored
+        else None
+    )
     means = {k: sum(v) / len(v) for k, v in sorted(groups.items())}
     return EvalReport(
         n_emails=n,
@@ -336,9 +365,10 @@ def score_results(
         total_cost_usd=sum(costs) if costs else None,
         latency_ms_p50=percentile(latencies, 50),
         latency_ms_p95=percentile(latencies, 95),
-        by_difficulty={k[len("difficulty:"):]: v for k, v in means.items()
-                       if k.startswith("difficulty:")},
-        by_tag={k[len("tag:"):]: v for k, v in means.items() if k.startswith("tag:")},
+        by_difficulty={
+            k[len("difficulty:") :]: v for k, v in means.items() if k.startswith("difficulty:")
+        },
+        by_tag={k[len("tag:") :]: v for k, v in means.items() if k.startswith("tag:")},
     )
 
 

@@ -95,9 +95,13 @@ class Orchestrator:
     def provider(self, name: str) -> LLMProvider:
         """The provider instance for ``name``, built on first use and then reused."""
         if name not in self._providers:
-            self._providers[name] = build_provider(
+            provider = build_provider(
                 self.settings.provider(name), company_context=self._company_context()
             )
+            preload = getattr(provider, "preload_sdk", None)
+            if preload is not None:
+                preload()  # import the SDK in the background, ahead of any failover
+            self._providers[name] = provider
         return self._providers[name]
 
     def _company_context(self) -> str | None:

@@ -19,13 +19,15 @@ from collabiq_llm.prompt import (
     output_schema,
     parse_llm_output,
 )
-from collabiq_llm.providers._sdk_errors import (
+from collabiq_llm.providers.base import ProviderResult
+from collabiq_llm.providers.remote import (
     RemoteProvider,
-    map_stainless_error,
     normalise_base_url,
+)
+from collabiq_llm.providers.sdk_errors import (
+    map_stainless_error,
     with_deadline,
 )
-from collabiq_llm.providers.base import ProviderResult
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 
 class ClaudeProvider(RemoteProvider["AsyncAnthropic"]):
     """Anthropic Messages API via the official ``anthropic`` SDK (imported on first use)."""
+
+    sdk_modules = ("anthropic",)
 
     def _build_client(self) -> AsyncAnthropic:
         import anthropic  # lazy: ~0.7 s, only when Claude is actually used

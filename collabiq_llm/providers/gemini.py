@@ -22,17 +22,19 @@ from collabiq_llm.errors import (
     LLMValidationError,
 )
 from collabiq_llm.prompt import build_prompt, output_schema, parse_llm_output
-from collabiq_llm.providers._sdk_errors import (
+from collabiq_llm.providers.base import ProviderResult
+from collabiq_llm.providers.remote import (
     RemoteProvider,
+    normalise_base_url,
+)
+from collabiq_llm.providers.sdk_errors import (
     body_message,
     error_for_status,
     map_common_error,
-    normalise_base_url,
     parse_retry_after,
     scrub_chain,
     with_deadline,
 )
-from collabiq_llm.providers.base import ProviderResult
 
 if TYPE_CHECKING:
     from google.genai import Client
@@ -48,6 +50,8 @@ class GeminiProvider(RemoteProvider["Client"]):
     The per-loop holder keeps the ``genai.Client`` referenced, which matters: a
     collected client closes its connection pool under a running call.
     """
+
+    sdk_modules = ("google.genai",)
 
     def _build_client(self) -> Client:
         from google import genai  # lazy: only when Gemini is actually used

@@ -17,13 +17,15 @@ from collabiq_llm.errors import (
     LLMValidationError,
 )
 from collabiq_llm.prompt import SCHEMA_NAME, build_prompt, output_schema, parse_llm_output
-from collabiq_llm.providers._sdk_errors import (
+from collabiq_llm.providers.base import ProviderResult
+from collabiq_llm.providers.remote import (
     RemoteProvider,
-    map_stainless_error,
     normalise_base_url,
+)
+from collabiq_llm.providers.sdk_errors import (
+    map_stainless_error,
     with_deadline,
 )
-from collabiq_llm.providers.base import ProviderResult
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -37,6 +39,8 @@ class OpenAIProvider(RemoteProvider["AsyncOpenAI"]):
     Keyless local servers (``key_required = false``) get a dummy key: the SDK
     refuses to start without one.
     """
+
+    sdk_modules = ("openai",)
 
     def _build_client(self) -> AsyncOpenAI:
         import openai  # lazy: only when this provider is actually used

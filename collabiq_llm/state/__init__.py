@@ -1,24 +1,61 @@
 """Shared, durable state: breakers, health and costs (see ``state/api.py`` for the interface).
 
-``make_store(settings)`` picks the backend from ``settings.state_url``:
+``make_store(settings)`` picks the backend from ``settings.state_url``
+(``COLLABIQ_STATE_URL``, or ``state_url`` in the config file):
 
 * unset, or ``file://`` → JSON files in ``settings.state_dir``;
 * ``file:///some/dir`` → JSON files in that folder;
-* ``redis://`` → not available yet (a later issue adds it behind the same interface).
+* ``redis://[user:pass@]host:port/db[?namespace=NAME]`` (or ``rediss://``, ``unix://``)
+  → one Redis server shared by every host (``state/redis_store.py``); the ``redis``
+  package is imported only then. Events recorded while Redis is unreachable are
+  spooled to ``$COLLABIQ_HOME/state_spool/<namespace>.jsonl``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from collabiq_llm.errors import ConfigurationError
+from collabiq_llm.redact import register_secret
 
 if TYPE_CHECKING:
     from collabiq_llm.settings import Settings
     from collabiq_llm.state.api import StateStore
 
-__all__ = ["make_store"]
+__all__ = ["make_store", "parse_state_url", "redact_url"]
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (safe to print)."""
+    try:
+        parts = urlsplit(url)
+        if not parts.password:
+            return url
+    except ValueError:
+        return "<unparsable URL>"
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def parse_state_url(url: str) -> tuple[str, str | None, str]:
+    """(URL for redis-py, namespace from ``?namespace=``, printable URL with the password masked).
+
+    ``namespace`` is ours, so it is taken out before redis-py sees the query string.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in REDIS_SCHEMES:
+        raise ConfigurationError(f"not a Redis URL: {redact_url(url)}")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    namespace = next((value for key, value in query if key == "namespace"), None)
+    rest = urlencode([(key, value) for key, value in query if key != "namespace"])
+    client_url = urlunsplit(parts._replace(query=rest))
+    if parts.password:
+        register_secret(parts.password)
+    return client_url, namespace, redact_url(client_url)
 
 
 def make_store(settings: Settings) -> StateStore:
@@ -30,8 +67,13 @@ def make_store(settings: Settings) -> StateStore:
         raw = url.removeprefix("file://")
         folder = Path(raw).expanduser() if raw else settings.state_dir
         return JsonStateStore(folder, settings.breaker, cost=settings.cost)
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigurationError("redis backend not available yet; unset COLLABIQ_STATE_URL")
+    if url.split(":", 1)[0] in REDIS_SCHEMES:
+        from collabiq_llm.state.redis_store import RedisStateStore
+
+        return RedisStateStore(
+            url, settings.breaker, cost=settings.cost, spool_dir=settings.home / "state_spool"
+        )
     raise ConfigurationError(
-        f"unsupported state_url {url!r}: use file:///path/to/dir (or leave it unset)"
+        f"unsupported state_url {redact_url(url)!r}: use file:///path/to/dir, "
+        "redis://host:port/db (or leave it unset)"
     )

@@ -28,7 +28,7 @@ from collabiq_llm.errors import (
     LLMTimeoutError,
     LLMValidationError,
 )
-from collabiq_llm.providers._sdk_errors import DEADLINE_MARGIN_S
+from collabiq_llm.providers.sdk_errors import DEADLINE_MARGIN_S
 from tests.contract.conftest import (
     CONTRACT_TIMEOUT_S,
     SAMPLE_EMAIL,

@@ -44,7 +44,7 @@ def test_claude_request(anthropic_emulator: Emulator) -> None:
     assert req.header("anthropic-version")
     assert req.header("x-stainless-retry-count") == "0"
     assert float(req.header("x-stainless-read-timeout") or 0) == 7.5
-    assert body["model"] == "claude-sonnet-4-5"
+    assert body["model"] == "claude-sonnet-4-6"
     assert body["max_tokens"] == 900
     assert body["tools"] == [
         {

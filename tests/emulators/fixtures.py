@@ -23,7 +23,7 @@ from tests.emulators.server import Emulator
 KIND_FOR_FLAVOUR: dict[str, str] = {"anthropic": "claude", "openai": "openai", "gemini": "gemini"}
 FLAVOUR_FOR_KIND: dict[str, str] = {v: k for k, v in KIND_FOR_FLAVOUR.items()}
 DEFAULT_MODELS: dict[str, str] = {
-    "claude": "claude-sonnet-4-5",
+    "claude": "claude-sonnet-4-6",
     "openai": "gpt-5-mini",
     "gemini": "gemini-2.5-flash",
 }

@@ -88,7 +88,7 @@ class AnthropicFlavour(Flavour):
             "id": rand_id("msg_01", 22),
             "type": "message",
             "role": "assistant",
-            "model": b.model or body.get("model") or "claude-sonnet-4-5-20250929",
+            "model": b.model or body.get("model") or "claude-sonnet-4-6",
             "content": content,
             "stop_reason": stop,
             "stop_sequence": None,

@@ -107,6 +107,32 @@ def reset(
     raise typer.Exit(run_reset(provider, all_providers=all_))
 
 
+@llm_app.command("eval")
+def eval_cmd(
+    dataset: Path = typer.Argument(..., help="Labelled JSONL set, e.g. data/eval/emails.jsonl."),
+    strategy: str = typer.Option(None, "--strategy", "-s", help="Evaluate one strategy."),
+    compare: bool = typer.Option(
+        False, "--compare", help="Each provider alone, consensus and best-match, side by side."
+    ),
+    limit: int = typer.Option(None, "--limit", min=1, help="Only the first N emails."),
+    concurrency: int = typer.Option(8, "--concurrency", "-n", min=1, max=256),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Accuracy, coverage, calibration, cost and latency on a labelled set."""
+    from collabiq_llm.cli.eval_cmd import run_eval
+
+    raise typer.Exit(
+        run_eval(
+            dataset,
+            strategy=strategy,
+            compare=compare,
+            limit=limit,
+            concurrency=concurrency,
+            as_json=as_json,
+        )
+    )
+
+
 @dead_letters_app.callback(invoke_without_command=True)
 def dead_letters_default(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from collabiq_llm.cli.output import EXIT_CODES_HELP
+from collabiq_llm.cli.state_cmd import state_app
 
 llm_app = typer.Typer(
     help="Extract emails, check providers, choose the strategy.\n\n" + EXIT_CODES_HELP,
@@ -21,6 +22,7 @@ dead_letters_app = typer.Typer(
     help="Emails no provider could handle: list or replay them.", no_args_is_help=False
 )
 llm_app.add_typer(dead_letters_app, name="dead-letters")
+llm_app.add_typer(state_app, name="state")
 
 
 @llm_app.command()

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from collabiq_llm.errors import ConfigurationError
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collabiq_llm.settings import Settings
     from collabiq_llm.state.api import StateStore
 
-__all__ = ["make_store", "parse_state_url", "redact_url"]
+__all__ = ["import_redis", "make_store", "parse_state_url", "redact_url"]
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
@@ -56,6 +56,18 @@ def parse_state_url(url: str) -> tuple[str, str | None, str]:
     if parts.password:
         register_secret(parts.password)
     return client_url, namespace, redact_url(client_url)
+
+
+def import_redis() -> Any:
+    """The redis package, imported only when a Redis URL is configured."""
+    try:
+        import redis
+    except ImportError as exc:  # the optional extra is missing
+        raise ConfigurationError(
+            "COLLABIQ_STATE_URL names a Redis server but the redis package is not installed: "
+            "pip install 'collabiq-llm[redis]'"
+        ) from exc
+    return redis
 
 
 def make_store(settings: Settings) -> StateStore:

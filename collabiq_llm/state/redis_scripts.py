@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from collabiq_llm.state import costs, health
 from collabiq_llm.state.api import CallEvent, CostTotals, LedgerEntry
@@ -34,7 +35,7 @@ from collabiq_llm.state.breaker import BreakerState
 from collabiq_llm.state.json_store import ProviderRecord
 
 COST_UNITS_PER_USD = 10_000_000_000  # 1e-10 USD, the rounding of costs._money
-APPLIED_TTL_S = 30 * 24 * 3600  # how long an event id is remembered (spool replay window)
+APPLIED_TTL_S = 7 * 24 * 3600  # how long an applied event id is remembered (dedupe window)
 AVG_LEDGER_LINE_BYTES = 250
 
 CONFLICT = -1
@@ -70,8 +71,28 @@ class Keys:
         """One half-open probe slot of one open/half-open episode (``trips`` numbers them)."""
         return self.k("p", name, "probe", str(trips), str(slot))
 
+    def probe_slot(self, name: str, token: str | None) -> tuple[str, str]:
+        """(slot key, holder) of a probe token ``<trips>.<slot>.<holder>`` (holder "" = none)."""
+        parts = (token or "").split(".", 2)
+        if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
+            return self.probe(name, int(parts[0]), int(parts[1])), parts[2]
+        return self.provider(name, "probe"), ""  # nothing to release
+
     def applied(self, event_id: str) -> str:
         return self.k("applied", event_id)
+
+
+def unavailable_errors(redis: Any) -> tuple[type[BaseException], ...]:
+    """Errors that mean "Redis cannot take this now" (fall back and spool), not a bug."""
+    exc = redis.exceptions
+    return (
+        exc.ConnectionError,  # refused, reset, DNS, auth, loading
+        exc.TimeoutError,
+        exc.ReadOnlyError,
+        exc.OutOfMemoryError,
+        exc.MasterDownError,
+        exc.TryAgainError,
+    )
 
 
 # -- record_call ---------------------------------------------------------------------------
@@ -237,7 +258,7 @@ return 1
 """
 
 
-def _totals_fields(t: CostTotals) -> dict[str, str]:
+def totals_fields(t: CostTotals) -> dict[str, str]:
     return {
         "emails": str(t.emails),
         "calls": str(t.calls),
@@ -259,8 +280,8 @@ def email_payload(entry: LedgerEntry) -> tuple[str, list[str], str]:
             "cost_units": str(to_units(delta.total_cost_usd)),
             "unpriced_emails": str(delta.unpriced_emails),
         },
-        "s": [strategy, _totals_fields(totals)],
-        "p": [[name, _totals_fields(delta.by_provider[name])] for name in providers],
+        "s": [strategy, totals_fields(totals)],
+        "p": [[name, totals_fields(delta.by_provider[name])] for name in providers],
     }
     return strategy, providers, json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 

@@ -38,7 +38,7 @@ from typing import Any
 
 from collabiq_llm.errors import ConfigurationError, StateError
 from collabiq_llm.settings import BreakerSettings, CostSettings, normalise_strategy
-from collabiq_llm.state import breaker, costs, health, parse_state_url
+from collabiq_llm.state import breaker, costs, health, import_redis, parse_state_url
 from collabiq_llm.state import redis_scripts as rs
 from collabiq_llm.state.api import (
     CallEvent,
@@ -60,18 +60,6 @@ SCRIPTS = ("RECORD_CALL", "CLAIM_PROBE", "CAS", "RECORD_EMAIL")
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def import_redis() -> Any:
-    """The redis package, imported only when a Redis URL is configured."""
-    try:
-        import redis
-    except ImportError as exc:  # the optional extra is missing
-        raise ConfigurationError(
-            "COLLABIQ_STATE_URL names a Redis server but the redis package is not installed: "
-            "pip install 'collabiq-llm[redis]'"
-        ) from exc
-    return redis
 
 
 class RedisStateStore:
@@ -109,18 +97,10 @@ class RedisStateStore:
         self._scripts: dict[str, Any] = {}
         self._seen: dict[str, str] = {}  # provider -> breaker document last read (CAS guess)
         self._lock = threading.Lock()
-        exc = self._redis.exceptions
         self.fallback = Fallback(
             Spool(Path(spool_dir) / f"{self.namespace}.jsonl"),
             name=f"Redis at {self.url}",
-            errors=(
-                exc.ConnectionError,  # refused, reset, DNS, auth, loading
-                exc.TimeoutError,
-                exc.ReadOnlyError,
-                exc.OutOfMemoryError,
-                exc.MasterDownError,
-                exc.TryAgainError,
-            ),
+            errors=rs.unavailable_errors(self._redis),
             apply=self._apply_spooled,
             down_for_s=down_for_s,
         )
@@ -248,16 +228,9 @@ class RedisStateStore:
             lambda: self.spool.append("call", event_id, event.model_dump(mode="json")),
         )
 
-    def _probe_slot(self, provider: str, token: str | None) -> tuple[str, str]:
-        """(slot key, holder) of a probe token ``<trips>.<slot>.<holder>``."""
-        parts = (token or "").split(".", 2)
-        if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
-            return self.keys.probe(provider, int(parts[0]), int(parts[1])), parts[2]
-        return self.keys.provider(provider, "probe"), ""  # nothing to release
-
     def _apply_call(self, event: CallEvent, event_id: str, *, with_breaker: bool) -> None:
         name, k = event.provider, self.keys
-        slot_key, holder = self._probe_slot(name, event.probe_token)
+        slot_key, holder = k.probe_slot(name, event.probe_token)
         keys = [k.applied(event_id)]
         keys += [k.provider(name, w) for w in ("breaker", "health", "fail_kinds", "latency")]
         keys += [k.provider(name, w) for w in ("usage", "daily", "monthly")]

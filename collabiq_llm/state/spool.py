@@ -14,6 +14,10 @@ next successful connection — by whichever process of this host gets there firs
 * A torn last line (a crash mid-append) is skipped with a warning; every other
   line is still replayed.
 * A replay already running in another process is not waited for (``None``).
+
+:class:`Fallback` is the policy around it: after a failure the backend counts as
+down for a few seconds (no email waits for it again meanwhile), one warning per
+process, and the spool is replayed before the next operation that reaches it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any, Literal, TypeVar
 from filelock import FileLock, Timeout
 
 from collabiq_llm.errors import StateError
+from collabiq_llm.redact import redact
 from collabiq_llm.state.jsonfile import FILE_MODE, POLL_INTERVAL_S, append_line, ensure_dir
 
 SPOOL_SCHEMA = 1
@@ -178,6 +183,7 @@ class Fallback:
         self.apply = apply
         self.down_for_s = down_for_s
         self._down_until = 0.0
+        self._replay_broken = False
 
     def is_down(self) -> bool:
         return time.monotonic() < self._down_until
@@ -187,7 +193,7 @@ class Fallback:
         if not _warned.is_set():
             _warned.set()
             warn(
-                f"{self.name} unavailable ({type(exc).__name__}: {exc}); breaker decisions "
+                f"{self.name} unavailable ({type(exc).__name__}: {redact(exc)}); breaker decisions "
                 f"fall back to closed; events spooled to {self.spool.path}"
             )
 
@@ -196,12 +202,26 @@ class Fallback:
         if self.is_down():
             return fallback()
         try:
-            if self.spool.pending():
-                self.replay()
+            if self.spool.pending() and not self._replay_broken:
+                self._replay_safely()
             return op()
         except self.errors as exc:
             self.mark_down(exc)
             return fallback()
+
+    def _replay_safely(self) -> None:
+        """Replay; an unexpected error (a bug, a line from a newer version) must not stop
+        extraction: warn once, keep the spool for a later process, go on."""
+        try:
+            self.replay()
+        except self.errors:
+            raise
+        except Exception as exc:
+            self._replay_broken = True
+            warn(
+                f"could not replay the spool {self.spool.path} ({type(exc).__name__}: {exc}); "
+                "it is kept for the next process"
+            )
 
     def must(self, op: Callable[[], T]) -> T:
         """For admin writes: no silent fallback, a clear error instead."""

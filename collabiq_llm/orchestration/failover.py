@@ -59,6 +59,7 @@ class _Pass:
         snapshot: StateSnapshot,
         outcome: StrategyOutcome,
         deadline: float,
+        retry_due: dict[str, float],
     ) -> None:
         self.ctx = ctx
         self.queue = list(providers)
@@ -66,6 +67,7 @@ class _Pass:
         self.snapshot = snapshot
         self.outcome = outcome
         self.deadline = deadline
+        self.retry_due = retry_due  # provider -> when its last error allows a retry
         self.running: dict[asyncio.Task[CallOutcome], CallHandle] = {}
         self.hedges_used = 0
         self._finished: dict[asyncio.Task[CallOutcome], CallHandle] = {}
@@ -141,6 +143,7 @@ class _Pass:
                     return True
                 assert result.error is not None
                 self.outcome.errors[result.provider] = result.error
+                self.retry_due[result.provider] = self.ctx.monotonic() + _retry_after(result.error)
             if not self.running:
                 await self.start_next(hedge=False)
         return False
@@ -162,20 +165,21 @@ async def run_failover(
     outcome = StrategyOutcome()
     deadline = ctx.monotonic() + cfg.deadline_s
     queue = list(providers)
+    retry_due: dict[str, float] = {}  # counted from when each error arrived
     while queue:
-        if await _Pass(ctx, queue, email, snapshot, outcome, deadline).run():
+        if await _Pass(ctx, queue, email, snapshot, outcome, deadline, retry_due).run():
             outcome.fallback_used = outcome.provider != providers[0].provider_name
             return outcome
         now = ctx.monotonic()
         ready_at = {
-            p.provider_name: now + _retry_after(outcome.errors[p.provider_name])
+            p.provider_name: retry_due.get(p.provider_name, now)
             for p in providers
             if _retryable(outcome.errors.get(p.provider_name))
             and _calls(outcome, p.provider_name) < cfg.max_rounds
         }
         if not ready_at:
             break
-        wake = min(ready_at.values())
+        wake = max(min(ready_at.values()), now)  # every provider already due goes now
         if wake >= deadline:
             break
         if wake > now:

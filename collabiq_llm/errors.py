@@ -53,7 +53,16 @@ class LLMAPIError(CollabIQError):
         self.status_code = status_code
         self.retry_after = retry_after
         self.request_id = request_id
+        # tokens the provider billed for a failed call (e.g. an invalid 200 answer)
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.model: str | None = None
         super().__init__(self.message)
+
+    def with_usage(self, input_tokens: int, output_tokens: int, model: str | None) -> LLMAPIError:
+        """Attach the usage of a billed but unusable answer, so its cost is recorded."""
+        self.input_tokens, self.output_tokens, self.model = input_tokens, output_tokens, model
+        return self
 
     def __str__(self) -> str:
         where = f"{self.provider}: " if self.provider else ""

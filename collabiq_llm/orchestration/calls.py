@@ -142,15 +142,18 @@ async def guarded_call(ctx: CallContext, handle: CallHandle, email: EmailInput) 
         )
     error.provider = error.provider or name
     latency = (ctx.monotonic() - handle.started) * 1000.0
-    await asyncio.to_thread(ctx.store.record_call, _failure_event(ctx, handle, error, latency))
+    event = _failure_event(ctx, handle, error, latency)
+    await asyncio.to_thread(ctx.store.record_call, event)
     attempt = Attempt(
         provider=name,
-        model=provider.model_id,
+        model=event.model,
         outcome="error",
         error_kind=error.kind,
         error=redact(error.message)[:300],
         latency_ms=round(latency, 2),
-        cost_usd=0.0,
+        input_tokens=event.input_tokens,
+        output_tokens=event.output_tokens,
+        cost_usd=event.cost_usd,
         hedge=handle.hedge,
     )
     return CallOutcome(provider=name, attempt=attempt, error=error)
@@ -159,9 +162,11 @@ async def guarded_call(ctx: CallContext, handle: CallHandle, email: EmailInput) 
 def _failure_event(
     ctx: CallContext, handle: CallHandle, error: LLMAPIError, latency_ms: float
 ) -> CallEvent:
+    model = error.model or handle.provider.model_id
+    billed = error.input_tokens or error.output_tokens
     return CallEvent(
         provider=handle.provider.provider_name,
-        model=handle.provider.model_id,
+        model=model,
         ok=False,
         at=ctx.now(),
         latency_ms=latency_ms,
@@ -169,6 +174,9 @@ def _failure_event(
         error_message=redact(str(error)),
         retry_after_s=error.retry_after,
         counts_against_provider=error.counts_against_provider,
+        input_tokens=error.input_tokens,
+        output_tokens=error.output_tokens,
+        cost_usd=_cost(ctx, model, error.input_tokens, error.output_tokens) if billed else 0.0,
         probe_token=handle.permit.probe_token,
         hedge=handle.hedge,
     )
@@ -183,7 +191,9 @@ def _record_cancelled(ctx: CallContext, handle: CallHandle) -> None:
             provider=handle.provider.provider_name,
         )
         ctx.store.record_call(_failure_event(ctx, handle, error, latency))
-    elif handle.permit.probe_token:
+    elif handle.permit.probe_token or handle.hedge:
+        # a real request was sent: free its probe slot / count it against the hedge budget,
+        # without blaming the provider (kind "cancelled" does not touch the breaker)
         event = _failure_event(
             ctx, handle, LLMAPIError("cancelled: another provider answered first"), latency
         )

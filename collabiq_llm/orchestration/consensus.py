@@ -17,17 +17,18 @@ async def run_consensus(
     *,
     canonicalise: Canonicaliser | None = None,
 ) -> StrategyOutcome:
-    """Merge ≥ 2 answers; a single answer is returned as is, marked degraded."""
+    """Merge the answers; with fewer than ``min_agreement`` (2) the result is degraded."""
     outcome = StrategyOutcome()
     answers = await call_in_parallel(ctx, providers, email, outcome)
     if not answers:
         return outcome
+    outcome.fallback_used = answers[0].provider != providers[0].provider_name
+    outcome.degraded = len(answers) < ctx.settings.consensus.min_agreement
     if len(answers) == 1:
         only = answers[0].result
         assert only is not None
         outcome.entities, outcome.provider, outcome.model = only.entities, only.provider, only.model
         outcome.degraded = True
-        outcome.fallback_used = only.provider != providers[0].provider_name
         return outcome
     priority = {p.provider_name: i for i, p in enumerate(providers)}
     weights = {p.provider_name: p.config.weight for p in providers}
@@ -44,7 +45,7 @@ async def run_consensus(
     cfg = ctx.settings.consensus
     merged = merge_votes(
         votes,
-        MergeSettings(cfg.similarity_threshold, cfg.abstain_threshold, cfg.min_agreement),
+        MergeSettings(cfg.similarity_threshold, cfg.abstain_threshold),
         email_id=email.email_id,
         canonicalise=canonicalise,
     )

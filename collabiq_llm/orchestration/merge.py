@@ -71,7 +71,6 @@ class FieldDecision:
 class MergeSettings:
     similarity_threshold: float = 0.85
     abstain_threshold: float = 0.25
-    min_agreement: int = 2
 
 
 def comparison_key(field_name: str, value: object, canonicalise: Canonicaliser | None) -> str:

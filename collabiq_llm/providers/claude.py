@@ -81,7 +81,23 @@ class ClaudeProvider(RemoteProvider["AsyncAnthropic"]):
         except Exception as exc:
             raise map_stainless_error(exc, "anthropic", self.provider_name) from exc
         latency_ms = (time.perf_counter() - started) * 1000.0
-        return self._result(message, email, latency_ms)
+        try:
+            return self._result(message, email, latency_ms)
+        except LLMAPIError as exc:  # billed even though unusable: keep its cost
+            exc.with_usage(*self._usage(message), message.model)
+            raise
+
+    @staticmethod
+    def _usage(message: Message) -> tuple[int, int]:
+        usage = message.usage
+        if usage is None:
+            return 0, 0
+        return (
+            (usage.input_tokens or 0)
+            + (usage.cache_creation_input_tokens or 0)
+            + (usage.cache_read_input_tokens or 0),
+            usage.output_tokens or 0,
+        )
 
     def _result(self, message: Message, email: EmailInput, latency_ms: float) -> ProviderResult:
         name = self.provider_name
@@ -108,16 +124,7 @@ class ClaudeProvider(RemoteProvider["AsyncAnthropic"]):
                 "output truncated at max_tokens", provider=name, request_id=request_id
             )
         entities = parse_llm_output(tool_input, email=email, provider=name)
-        usage = message.usage
-        input_tokens = 0
-        output_tokens = 0
-        if usage is not None:
-            input_tokens = (
-                (usage.input_tokens or 0)
-                + (usage.cache_creation_input_tokens or 0)
-                + (usage.cache_read_input_tokens or 0)
-            )
-            output_tokens = usage.output_tokens or 0
+        input_tokens, output_tokens = self._usage(message)
         return ProviderResult(
             provider=name,
             model=message.model or self.config.model,

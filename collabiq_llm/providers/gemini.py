@@ -93,7 +93,11 @@ class GeminiProvider(RemoteProvider["Client"]):
         except Exception as exc:
             raise map_gemini_error(exc, self.provider_name) from exc
         latency_ms = (time.perf_counter() - started) * 1000.0
-        return self._result(response, email, latency_ms)
+        try:
+            return self._result(response, email, latency_ms)
+        except LLMAPIError as exc:  # billed even though unusable: keep its cost
+            exc.with_usage(*_usage(response), response.model_version)
+            raise
 
     def _result(
         self, response: GenerateContentResponse, email: EmailInput, latency_ms: float
@@ -124,13 +128,7 @@ class GeminiProvider(RemoteProvider["Client"]):
         if not text:
             raise LLMValidationError("candidate has no text", provider=name, request_id=request_id)
         entities = parse_llm_output(text, email=email, provider=name)
-        usage = response.usage_metadata
-        input_tokens = output_tokens = 0
-        if usage is not None:
-            input_tokens = (usage.prompt_token_count or 0) + (
-                usage.tool_use_prompt_token_count or 0
-            )
-            output_tokens = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)
+        input_tokens, output_tokens = _usage(response)
         return ProviderResult(
             provider=name,
             model=response.model_version or self.config.model,
@@ -144,6 +142,17 @@ class GeminiProvider(RemoteProvider["Client"]):
     async def _close_client(self, client: Client) -> None:
         await client.aio.aclose()
         client.close()  # genai.Client also builds a sync pool; release it too
+
+
+def _usage(response: GenerateContentResponse) -> tuple[int, int]:
+    """Billed tokens; thinking tokens are billed as output."""
+    usage = response.usage_metadata
+    if usage is None:
+        return 0, 0
+    return (
+        (usage.prompt_token_count or 0) + (usage.tool_use_prompt_token_count or 0),
+        (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0),
+    )
 
 
 def _enum_name(value: object) -> str | None:

@@ -101,9 +101,13 @@ class OpenAIProvider(RemoteProvider["AsyncOpenAI"]):
         except Exception as exc:
             raise map_stainless_error(exc, "openai", self.provider_name) from exc
         latency_ms = (time.perf_counter() - started) * 1000.0
-        if self.config.api == "chat":
-            return self._chat_result(response, email, latency_ms)
-        return self._responses_result(response, email, latency_ms)
+        try:
+            if self.config.api == "chat":
+                return self._chat_result(response, email, latency_ms)
+            return self._responses_result(response, email, latency_ms)
+        except LLMAPIError as exc:  # billed even though unusable: keep its cost
+            exc.with_usage(*_usage(response), getattr(response, "model", None))
+            raise
 
     def _responses_result(
         self, response: Response, email: EmailInput, latency_ms: float
@@ -136,13 +140,13 @@ class OpenAIProvider(RemoteProvider["AsyncOpenAI"]):
                 request_id=request_id,
             )
         entities = parse_llm_output("".join(texts), email=email, provider=name)
-        usage = response.usage
+        input_tokens, output_tokens = _usage(response)
         return ProviderResult(
             provider=name,
             model=response.model or self.config.model,
             entities=entities,
-            input_tokens=(usage.input_tokens or 0) if usage else 0,
-            output_tokens=(usage.output_tokens or 0) if usage else 0,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
             latency_ms=latency_ms,
             request_id=request_id,
         )
@@ -171,16 +175,26 @@ class OpenAIProvider(RemoteProvider["AsyncOpenAI"]):
         if not message.content:
             raise LLMValidationError("completion has no content", provider=name)
         entities = parse_llm_output(message.content, email=email, provider=name)
-        usage = completion.usage
+        input_tokens, output_tokens = _usage(completion)
         return ProviderResult(
             provider=name,
             model=completion.model or self.config.model,
             entities=entities,
-            input_tokens=(usage.prompt_tokens or 0) if usage else 0,
-            output_tokens=(usage.completion_tokens or 0) if usage else 0,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
             latency_ms=latency_ms,
             request_id=request_id,
         )
 
     async def _close_client(self, client: AsyncOpenAI) -> None:
         await client.close()
+
+
+def _usage(response: object) -> tuple[int, int]:
+    """Billed tokens of a Responses or Chat Completions answer (0, 0 when absent)."""
+    usage = getattr(response, "usage", None)
+    if usage is None:
+        return 0, 0
+    if hasattr(usage, "prompt_tokens"):  # Chat Completions
+        return usage.prompt_tokens or 0, usage.completion_tokens or 0
+    return getattr(usage, "input_tokens", 0) or 0, getattr(usage, "output_tokens", 0) or 0

@@ -255,7 +255,13 @@ def test_one_answer_left_is_returned_as_is_marked_degraded(trio: dict[str, Emula
         "claude": ("error", "invalid_output"),
         "openai": ("success", None),
     }
-    assert meta.cost_usd == pytest.approx(expected_cost(MODEL_FOR_KIND["openai"]))
+    # the malformed answer was still billed (a 200 with usage): its cost counts too
+    billed = expected_cost(MODEL_FOR_KIND["openai"]) + expected_cost(MODEL_FOR_KIND["claude"])
+    assert meta.cost_usd == pytest.approx(billed)
+    claude_attempt = next(a for a in meta.attempts if a.provider == "claude")
+    assert claude_attempt.input_tokens > 0 and claude_attempt.cost_usd == pytest.approx(
+        expected_cost(MODEL_FOR_KIND["claude"])
+    )
     (entry,) = orch.store.read_ledger()
     assert entry.strategy == "consensus" and entry.ok
-    assert entry.total_cost_usd == pytest.approx(expected_cost(MODEL_FOR_KIND["openai"]))
+    assert entry.total_cost_usd == pytest.approx(billed)

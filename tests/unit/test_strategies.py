@@ -99,8 +99,10 @@ def test_primary_answering_during_hedge_wins_and_hedge_is_not_blamed() -> None:
     result = run(orch)
     assert result.meta.provider == "gemini" and result.meta.hedged
     assert not result.meta.fallback_used
-    snap = orch.store.snapshot().providers
-    assert snap.get("claude") is None or snap["claude"].failures == 0
+    hedge_stats = orch.store.snapshot().providers["claude"]
+    # the cancelled hedge is counted (traffic sent, hedge budget) but not blamed
+    assert hedge_stats.failures_by_kind == {"cancelled": 1} and hedge_stats.hedges == 1
+    assert hedge_stats.consecutive_failures == 0 and hedge_stats.breaker == "closed"
 
 
 def test_second_round_honours_retry_after_with_injected_sleep() -> None:

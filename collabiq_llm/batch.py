@@ -43,10 +43,23 @@ def parse_received_at(value: object) -> dt.date | None:
             raise InputError(f"received_at {value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
-def parse_line(raw: str, *, default_received_at: dt.date | None) -> EmailInput:
+def decode_line(raw: str | bytes) -> str:
+    """A JSONL line as text; raw bytes must be UTF-8 (JSON's only encoding)."""
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"line is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+
+
+def parse_line(raw: str | bytes, *, default_received_at: dt.date | None) -> EmailInput:
     """One JSONL line ``{"text": str, "email_id"?: str, "received_at"?: str}``."""
     from collabiq_llm.email_parsing import parse_email
 
+    raw = decode_line(raw)
     try:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -71,7 +84,7 @@ def failure_record(line_no: int | None, email: EmailInput | None, message: str, 
 
 async def run_batch(
     extract: Callable[[EmailInput], object],
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     write: Callable[[str], None],
     *,
     dead_letters: DeadLetterBox,
@@ -80,17 +93,22 @@ async def run_batch(
     default_received_at: dt.date | None = None,
     on_done: Callable[[], None] | None = None,
 ) -> BatchSummary:
-    """Extract every line with ``extract`` (an async callable returning an ExtractionResult)."""
+    """Extract every line with ``extract`` (an async callable returning an ExtractionResult).
+
+    ``lines`` may be ``str`` or raw ``bytes`` (decoded here, so a line that is not
+    UTF-8 becomes one ``bad_input`` record and the batch goes on).
+    """
     summary = BatchSummary()
     gate = asyncio.Semaphore(max(1, concurrency))
     window: deque[asyncio.Task[str]] = deque()
 
-    async def one(line_no: int, raw: str) -> str:
+    async def one(line_no: int, raw: str | bytes) -> str:
         try:
             email = parse_line(raw, default_received_at=default_received_at)
         except InputError as exc:
             summary.bad_lines += 1
-            return json.dumps(failure_record(line_no, None, str(exc), "bad_input"))
+            record = failure_record(line_no, None, str(exc), "bad_input")
+            return json.dumps(record, ensure_ascii=False)
         async with gate:
             try:
                 result = await extract(email)  # type: ignore[misc]

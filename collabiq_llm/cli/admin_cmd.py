@@ -6,7 +6,13 @@ import json
 import sys
 from pathlib import Path
 
-from collabiq_llm.cli.output import ExitCode, err_console_print, print_json, stdout_console
+from collabiq_llm.cli.output import (
+    ExitCode,
+    compact_table,
+    err_console_print,
+    print_json,
+    stdout_console,
+)
 from collabiq_llm.errors import AllProvidersFailed, ConfigurationError, InputError
 
 
@@ -39,22 +45,33 @@ def run_test(names: list[str], *, all_providers: bool, as_json: bool) -> int:
             }
         )
     else:
-        from rich.table import Table
+        from rich.markup import escape
 
-        table = Table(title="Provider check")
-        for col in ("provider", "result", "model", "latency", "tokens in/out", "detail"):
-            table.add_column(col)
+        table = compact_table("Provider check")
+        for col in ("provider", "result", "model", "latency", "tokens in/out"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("detail", overflow="fold", min_width=12)
         for r in results:
             table.add_row(
-                r.provider,
-                "PASS" if r.ok else "FAIL",
-                r.model or "-",
+                escape(r.provider),
+                "[green]PASS[/]" if r.ok else "[red]FAIL[/]",
+                escape(r.model or "-"),
                 f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "-",
                 f"{r.input_tokens}/{r.output_tokens}",
-                r.error or "",
+                escape(r.error or ""),
             )
         stdout_console().print(table)
-    return int(ExitCode.OK) if all(r.ok for r in results) else int(ExitCode.NOT_EXTRACTED)
+    return int(_test_exit_code(results))
+
+
+def _test_exit_code(results) -> ExitCode:
+    """0 all passed; 3 a call failed; 4 only configuration problems (e.g. no key)."""
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        return ExitCode.OK
+    if all(r.error_kind in ("not_configured", "config") for r in failed):
+        return ExitCode.CONFIG
+    return ExitCode.NOT_EXTRACTED
 
 
 def run_set_strategy(name: str, providers: str | None, *, as_json: bool) -> int:
@@ -80,6 +97,7 @@ def run_set_strategy(name: str, providers: str | None, *, as_json: bool) -> int:
     except ConfigurationError as exc:
         raise InputError(str(exc)) from None
     after_order = orch.provider_order()
+    _warn_unconfigured(orch, order)
     if as_json:
         print_json(
             {
@@ -96,6 +114,17 @@ def run_set_strategy(name: str, providers: str | None, *, as_json: bool) -> int:
         else:
             print(f"providers: {' -> '.join(after_order) or '(offline only)'}")
     return int(ExitCode.OK)
+
+
+def _warn_unconfigured(orch, order: list[str] | None) -> None:
+    """A provider put in the order without its key would fail every extract (exit 4)."""
+    from collabiq_llm.settings import provider_is_configured
+
+    for name in order or []:
+        cfg = orch.settings.providers[name]
+        if cfg.kind != "offline" and not provider_is_configured(cfg):
+            keys = " or ".join(cfg.api_key_env) or "a key"
+            err_console_print(f"warning: {name} is not configured: set {keys}")
 
 
 def run_reset(provider: str | None, *, all_providers: bool) -> int:
@@ -132,18 +161,19 @@ def run_dead_letters_list(*, as_json: bool) -> int:
     if not letters:
         print("no dead letters")
         return int(ExitCode.OK)
-    from rich.table import Table
+    from rich.markup import escape
 
-    table = Table(title=f"{len(letters)} dead letter(s)")
-    for col in ("email_id", "failed at (UTC)", "tries", "source", "errors"):
-        table.add_column(col)
+    table = compact_table(f"{len(letters)} dead letter(s)")
+    for col in ("email_id", "failed at (UTC)", "tries", "source"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("errors", overflow="fold", min_width=12)
     for x in letters:
         table.add_row(
-            x.email_id,
+            escape(x.email_id),
             x.failed_at.strftime("%Y-%m-%d %H:%M:%S"),
             str(x.attempts),
-            x.source or "-",
-            "; ".join(f"{k}: {v}" for k, v in x.errors.items())[:120],
+            escape(x.source or "-"),
+            escape("; ".join(v for v in x.errors.values())[:300]),
         )
     stdout_console().print(table)
     return int(ExitCode.OK)
@@ -158,7 +188,10 @@ def run_dead_letters_replay(*, strategy: str | None, output: Path | None) -> int
     orch = _orchestrator()
     box = DeadLetterBox(orch.settings.home / "dead_letters")
     letters = box.list()
-    out = sys.stdout if output is None else output.open("a", encoding="utf-8")
+    try:
+        out = sys.stdout if output is None else output.open("a", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror}") from None
     failed = 0
 
     async def _replay() -> None:

@@ -37,8 +37,9 @@ def _read_source(name: str) -> bytes:
     return data
 
 
-def _iter_lines(sources: list[str]) -> Iterator[str]:
-    """Lines of every source, decoded one by one (a bad line must not stop the batch)."""
+def _iter_lines(sources: list[str]) -> Iterator[bytes]:
+    """Raw lines of every source, one by one; decoding happens per line in the batch, so
+    a line that is not UTF-8 becomes one error record instead of stopping the batch."""
     for name in sources:
         if name == "-":
             if sys.stdin.isatty():
@@ -49,13 +50,12 @@ def _iter_lines(sources: list[str]) -> Iterator[str]:
             path = Path(name)
             if not path.is_file():
                 raise InputError(f"file not found: {name}")
-            stream, close = path.open("rb"), True
+            try:
+                stream, close = path.open("rb"), True
+            except OSError as exc:
+                raise InputError(f"cannot read {name}: {exc.strerror}") from None
         try:
-            for raw in stream:
-                try:
-                    yield raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    yield "\x00invalid-utf8"  # becomes a bad-line record
+            yield from stream
         finally:
             if close:
                 stream.close()
@@ -107,58 +107,88 @@ def _dead_letter_box(orchestrator):
 
 
 def _run_files(orchestrator, sources, strategy, output, received_at) -> int:
-    from collabiq_llm.dead_letters import DeadLetter
+    """Each file (or stdin) is one email -> one JSON object, written as soon as it is done.
+
+    One input on stdout is pretty-printed; several (or ``--output``) give one compact
+    line each, in input order. With several inputs an unreadable one gets an error
+    line and the rest go on (exit 2 at the end); a single bad input is exit 2 at once.
+    """
     from collabiq_llm.email_parsing import parse_email
 
-    emails = [(name, parse_email(_read_source(name), received_at=received_at)) for name in sources]
-    failed = 0
+    single = len(sources) == 1
+    first = parse_email(_read_source(sources[0]), received_at=received_at) if single else None
+    counts = {"failed": 0, "bad": 0}
 
-    async def _all() -> list[dict]:
-        out = []
-        try:
-            for name, email in emails:
-                try:
-                    result = await orchestrator.aextract(email, strategy)
-                    out.append(json.loads(result.model_dump_json()))
-                except AllProvidersFailed as exc:
-                    nonlocal failed
-                    failed += 1
-                    path = _dead_letter_box(orchestrator).put(
-                        DeadLetter(
-                            email_id=email.email_id,
-                            text=email.text,
-                            received_at=email.received_at,
-                            strategy=strategy,
-                            errors={k: str(v) for k, v in exc.failures.items()},
-                            source="stdin" if name == "-" else name,
-                        )
-                    )
-                    err_console_print(f"error: {name}: {exc} — kept in {path}")
-                    out.append(
-                        {
-                            "email_id": email.email_id,
-                            "error": str(exc),
-                            "error_kind": "all_providers_failed",
-                            "dead_letter": True,
-                        }
-                    )
-        finally:
-            await orchestrator.aclose()
-        return out
+    with _output(output) as fh:  # opened before any provider call: a bad path fails fast
 
-    results = asyncio.run(_all())
-    with _output(output) as fh:
-        if len(results) == 1 and fh is sys.stdout:
-            print_json(results[0])
-        else:
-            for item in results:
-                fh.write(json.dumps(item, ensure_ascii=False) + "\n")
-    return int(ExitCode.NOT_EXTRACTED) if failed else int(ExitCode.OK)
+        def emit(record: dict) -> None:
+            if single and fh is sys.stdout:
+                print_json(record)
+            else:
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                fh.flush()
+
+        async def _all() -> None:
+            try:
+                for name in sources:
+                    if first is not None:
+                        email = first
+                    else:
+                        try:
+                            email = parse_email(_read_source(name), received_at=received_at)
+                        except InputError as exc:
+                            counts["bad"] += 1
+                            where = "" if name in str(exc) else f"{name}: "
+                            err_console_print(f"error: {where}{exc}")
+                            emit({"source": name, "error": str(exc), "error_kind": "bad_input"})
+                            continue
+                    try:
+                        result = await orchestrator.aextract(email, strategy)
+                    except AllProvidersFailed as exc:
+                        counts["failed"] += 1
+                        emit(_dead_letter(orchestrator, name, email, strategy, exc))
+                        continue
+                    emit(json.loads(result.model_dump_json()))
+            finally:
+                await orchestrator.aclose()
+
+        asyncio.run(_all())
+    if counts["failed"]:
+        return int(ExitCode.NOT_EXTRACTED)
+    return int(ExitCode.BAD_INPUT) if counts["bad"] else int(ExitCode.OK)
+
+
+def _dead_letter(orchestrator, name: str, email, strategy: str, exc: AllProvidersFailed) -> dict:
+    """Keep an email every provider failed on; the record that stands in for its result."""
+    from collabiq_llm.dead_letters import DeadLetter
+
+    path = _dead_letter_box(orchestrator).put(
+        DeadLetter(
+            email_id=email.email_id,
+            text=email.text,
+            received_at=email.received_at,
+            strategy=strategy,
+            errors={k: str(v) for k, v in exc.failures.items()},
+            source="stdin" if name == "-" else name,
+        )
+    )
+    err_console_print(f"error: {'stdin' if name == '-' else name}: {exc} — kept in {path}")
+    return {
+        "email_id": email.email_id,
+        "error": str(exc),
+        "error_kind": "all_providers_failed",
+        "dead_letter": True,
+    }
 
 
 def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at) -> int:
     from collabiq_llm.batch import run_batch
 
+    for name in sources:  # every input checked before the first line is extracted
+        if name == "-" and sys.stdin.isatty():
+            raise InputError("no input: pass a JSONL FILE or pipe lines on stdin")
+        if name != "-" and not Path(name).is_file():
+            raise InputError(f"file not found: {name}")
     progress = _progress()
 
     async def _go():
@@ -208,6 +238,8 @@ class _Progress:
             TimeElapsedColumn(),
             console=stderr_console(),
             transient=True,
+            redirect_stdout=False,  # results must stay on stdout, not be drawn above the bar
+            redirect_stderr=False,
         )
         self._task = self._p.add_task("extract", total=None)
         self._p.start()

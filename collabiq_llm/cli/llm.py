@@ -136,11 +136,14 @@ def eval_cmd(
 
 
 @dead_letters_app.callback(invoke_without_command=True)
-def dead_letters_default(ctx: typer.Context) -> None:
+def dead_letters_default(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
     if ctx.invoked_subcommand is None:
         from collabiq_llm.cli.admin_cmd import run_dead_letters_list
 
-        raise typer.Exit(run_dead_letters_list(as_json=False))
+        raise typer.Exit(run_dead_letters_list(as_json=as_json))
 
 
 @dead_letters_app.command("list")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -36,16 +37,38 @@ def err_console_print(message: str) -> None:
     sys.stderr.flush()
 
 
+def _color_system() -> str | None:
+    """``NO_COLOR`` (any non-empty value) turns every ANSI style off, bold included."""
+    return None if os.environ.get("NO_COLOR") else "auto"
+
+
 def stderr_console():
+    """Rich console on stderr: styled only on a terminal, never with ``NO_COLOR``."""
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, color_system=_color_system())
 
 
 def stdout_console():
+    """Rich console on stdout: styled only on a terminal, never with ``NO_COLOR``."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, color_system=_color_system())
+
+
+def compact_table(title: str):
+    """A table with a header rule only (no side borders), so many columns fit in 100 chars."""
+    from rich import box
+    from rich.table import Table
+
+    return Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
 
 
 def print_json(data: Any, *, compact: bool = False) -> None:

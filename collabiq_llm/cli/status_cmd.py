@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from collabiq_llm.cli.output import ExitCode, print_json, stdout_console
+from collabiq_llm.cli.output import ExitCode, compact_table, print_json, stdout_console
 
 _HEALTH_STYLE = {
     "healthy": "green",
@@ -46,13 +46,34 @@ def _usd(value: float | None) -> str:
 
 def health_label(row, now: dt.datetime) -> str:
     label = row.health.replace("_", "-")
-    if row.health in ("open", "misconfigured") and row.next_try_at is not None:
+    if row.health == "open" and row.next_try_at is not None:
         label += f" (retry {relative(row.next_try_at, now)})"
     return label
 
 
+def _error_cell(name: str, text: str | None, *, one_line: bool):
+    """The last error on one line (cut with an ellipsis) or folded over several."""
+    from rich.text import Text
+
+    flat = " ".join((text or "").split()).removeprefix(f"{name}: ")  # the row names it
+    return Text(flat, no_wrap=True, overflow="ellipsis") if one_line else Text(flat)
+
+
+OWN_FAULT_KINDS = ("bad_request", "cancelled")  # not held against the provider
+
+
+def _success(row) -> str:
+    """'67% (2/3)': the rate and the calls it is computed over (our own bad requests and
+    cancelled hedge losers are calls, but not judged, as in the success rate)."""
+    if row.success_rate is None:
+        return "-"
+    judged = row.calls - sum(row.failures_by_kind.get(k, 0) for k in OWN_FAULT_KINDS)
+    return f"{row.success_rate:.0%} ({row.successes}/{judged})"
+
+
 def run_status(*, detailed: bool, as_json: bool) -> int:
-    from rich.table import Table
+    """Print the status report (a table, or the stable JSON object with ``--json``)."""
+    from rich.markup import escape
 
     from collabiq_llm.orchestration.orchestrator import Orchestrator
 
@@ -61,65 +82,71 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
         print_json(json.loads(report.model_dump_json()))
         return int(ExitCode.OK)
     now = report.generated_at
-    table = Table(title="LLM providers", title_justify="left")
-    columns = [
-        "provider",
-        "health",
-        "success",
-        "avg",
-        "p95",
-        "calls",
-        "last success",
-        "last failure",
-        "last error",
-    ]
-    if detailed:
-        columns[6:6] = ["tokens in/out", "cost", "cost/email"]
-    for col in columns:
-        table.add_column(col, overflow="fold")
     primary = report.primary
+    table = compact_table("LLM providers")
+    for col in ("provider", "health", "success", "avg", "p95", "calls", "last ok", "last fail"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("last error", overflow="fold", min_width=12)
     for name, row in report.providers.items():
-        rate = (
-            "-"
-            if row.success_rate is None
-            else (f"{row.success_rate:.0%} ({row.successes}/{row.calls})")
-        )
-        cells = [
-            name + (" *" if name == primary else ""),
-            f"[{_HEALTH_STYLE.get(row.health, '')}]{health_label(row, now)}[/]",
+        rate = _success(row)
+        style = _HEALTH_STYLE.get(row.health, "")
+        table.add_row(
+            escape(name) + (" *" if name == primary else ""),
+            f"[{style}]{escape(health_label(row, now))}[/]" if style else health_label(row, now),
             rate,
             _ms(row.avg_latency_ms),
             _ms(row.p95_latency_ms),
             str(row.calls),
             relative(row.last_success, now),
             relative(row.last_failure, now),
-            (row.breaker_reason or row.last_error or "")[:80],
-        ]
-        if detailed:
+            _error_cell(name, row.last_error, one_line=not detailed),
+        )
+    console = stdout_console()
+    console.print(table)
+
+    def say(line: str) -> None:  # plain lines are not hard-wrapped: the terminal wraps them
+        console.print(line, soft_wrap=True)
+
+    for name, row in report.providers.items():
+        if row.health in ("open", "half_open", "misconfigured") and row.breaker_reason:
+            hint = (
+                f"; after fixing it: collabiq llm reset {name}"
+                if row.health == "misconfigured"
+                else ""
+            )
+            say(f"{escape(name)}: {escape(row.breaker_reason)}{escape(hint)}")
+    if detailed:
+        usage = compact_table("Usage and cost")
+        for col in ("provider", "model", "tokens in", "tokens out", "cost", "cost/email"):
+            justify = "left" if col in ("provider", "model") else "right"
+            usage.add_column(col, no_wrap=True, justify=justify)  # type: ignore[arg-type]
+        for name, row in report.providers.items():
             per_email = (
                 None
                 if row.cost_usd is None or not report.totals.emails
                 else row.cost_usd / report.totals.emails
             )
-            cells[6:6] = [
-                f"{row.input_tokens:,}/{row.output_tokens:,}",
+            usage.add_row(
+                escape(name),
+                escape(row.model),
+                f"{row.input_tokens:,}",
+                f"{row.output_tokens:,}",
                 _usd(row.cost_usd),
-                _usd(per_email),
-            ]
-        table.add_row(*cells)
-    console = stdout_console()
-    console.print(table)
-    if detailed:
+                _usd(per_email) if report.totals.emails else "-",
+            )
+        console.print()
+        console.print(usage)
         order = " -> ".join(f"{p} (primary)" if p == primary else p for p in report.priority)
         t = report.totals
-        console.print(f"strategy: {report.strategy}    priority: {order or '(none)'}")
-        console.print(
-            f"emails: {t.emails}    total cost: {_usd(t.cost_usd)}    "
+        say(f"strategy:   {report.strategy}")
+        say(f"priority:   {escape(order) or '(none)'}")
+        say(
+            f"emails:     {t.emails}    total cost: {_usd(t.cost_usd)}    "
             f"cost/email: {_usd(t.cost_per_email_usd) if t.emails else '-'}"
         )
         thresholds = ", ".join(f"{k}={v:g}" for k, v in report.thresholds.items())
-        console.print(f"thresholds: {thresholds}")
-        console.print(f"state: {report.backend} at {report.state_dir}")
+        say(f"thresholds: {thresholds}")
+        say(f"state:      {report.backend} at {escape(report.state_dir)}")
     else:
-        console.print(f"strategy: {report.strategy}    primary: {primary}    (* = primary)")
+        say(f"strategy: {report.strategy}    primary: {primary}    (* = primary)")
     return int(ExitCode.OK)

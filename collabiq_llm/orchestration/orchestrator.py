@@ -98,9 +98,6 @@ class Orchestrator:
             provider = build_provider(
                 self.settings.provider(name), company_context=self._company_context()
             )
-            preload = getattr(provider, "preload_sdk", None)
-            if preload is not None:
-                preload()  # import the SDK in the background, ahead of any failover
             self._providers[name] = provider
         return self._providers[name]
 
@@ -183,6 +180,12 @@ class Orchestrator:
             )
         if name == "best-match":
             return await run_best_match(self.ctx, providers, email)
+        # import the secondary's SDK in the background now (anthropic alone takes ~0.7 s)
+        # so a failover or hedge target is ready; later ones are imported if ever needed
+        for provider in providers[1:2]:
+            preload = getattr(provider, "preload_sdk", None)
+            if preload is not None:
+                preload()
         snapshot = await asyncio.to_thread(self.store.snapshot)
         return await run_failover(self.ctx, providers, email, snapshot)
 

@@ -51,6 +51,10 @@ def clean_error(message: str | None, limit: int = ERROR_MAX_CHARS) -> str | None
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+CANCELLED = "cancelled"
+"""Error kind of a call the orchestrator cancelled because another answer won."""
+
+
 def record(stats: HealthStats, event: CallEvent, window: int = LATENCY_WINDOW) -> HealthStats:
     """The stats after one call."""
     update: dict[str, object] = {"calls": stats.calls + 1}
@@ -71,6 +75,8 @@ def record(stats: HealthStats, event: CallEvent, window: int = LATENCY_WINDOW) -
         }
         if not event.counts_against_provider:
             update["own_failures"] = stats.own_failures + 1
+        if kind == CANCELLED:  # a hedge/probe we cancelled: counted, but it is no error
+            return stats.model_copy(update=update)
         update["last_failure"] = event.at
         update["last_error"] = clean_error(event.error_message) or kind
         update["last_error_kind"] = kind

@@ -111,3 +111,39 @@ def test_record_is_pure() -> None:
     before = HealthStats()
     health.record(before, ok())
     assert before == HealthStats()
+
+
+def test_cancelled_call_is_counted_but_is_not_the_last_error() -> None:
+    import datetime as _dt
+
+    from collabiq_llm.state import health as _health
+    from collabiq_llm.state.api import CallEvent as _CallEvent
+
+    at = _dt.datetime(2025, 11, 2, tzinfo=_dt.UTC)
+    stats = _health.record(
+        _health.HealthStats(),
+        _CallEvent(
+            provider="claude",
+            model="m",
+            ok=False,
+            at=at,
+            error_kind="timeout",
+            error_message="slow",
+        ),
+    )
+    later = at + _dt.timedelta(seconds=5)
+    stats = _health.record(
+        stats,
+        _CallEvent(
+            provider="claude",
+            model="m",
+            ok=False,
+            at=later,
+            error_kind="cancelled",
+            counts_against_provider=False,
+            hedge=True,
+        ),
+    )
+    assert stats.calls == 2 and stats.failures_by_kind == {"timeout": 1, "cancelled": 1}
+    assert stats.last_failure == at and stats.last_error_kind == "timeout"
+    assert _health.success_rate(stats) == 0.0

@@ -176,6 +176,7 @@ async def run_failover(
             for p in providers
             if _retryable(outcome.errors.get(p.provider_name))
             and _calls(outcome, p.provider_name) < cfg.max_rounds
+            and not _refused_last(outcome, p.provider_name)
         }
         if not ready_at:
             break
@@ -190,6 +191,12 @@ async def run_failover(
 
 def _calls(outcome: StrategyOutcome, provider: str) -> int:
     return sum(1 for a in outcome.attempts if a.provider == provider and a.outcome != "skipped")
+
+
+def _refused_last(outcome: StrategyOutcome, provider: str) -> bool:
+    """The provider's latest permit was refused (circuit opened, budget spent): stop here."""
+    mine = [a for a in outcome.attempts if a.provider == provider]
+    return bool(mine) and mine[-1].outcome == "skipped"
 
 
 def _retryable(error: LLMAPIError | None) -> bool:

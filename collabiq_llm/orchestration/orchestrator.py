@@ -96,7 +96,9 @@ class Orchestrator:
         """The provider instance for ``name``, built on first use and then reused."""
         if name not in self._providers:
             provider = build_provider(
-                self.settings.provider(name), company_context=self._company_context()
+                self.settings.provider(name),
+                company_context=self._company_context(),
+                companies_path=self.settings.companies_path(),
             )
             self._providers[name] = provider
         return self._providers[name]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 from collabiq_llm.errors import ConfigurationError
 from collabiq_llm.providers.base import LLMProvider
@@ -30,10 +31,19 @@ def provider_class(kind: str) -> type[LLMProvider]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def build_provider(cfg: ProviderConfig, *, company_context: str | None = None) -> LLMProvider:
-    """Instantiate a provider from its config; the SDK itself loads on first call."""
-    api_key = None if cfg.kind == "offline" else resolve_api_key(cfg)
-    if cfg.kind != "offline" and cfg.key_required and api_key is None:
+def build_provider(
+    cfg: ProviderConfig, *, company_context: str | None = None, companies_path: Path | None = None
+) -> LLMProvider:
+    """Instantiate a provider from its config; the SDK itself loads on first call.
+
+    ``companies_path``: the company directory the offline provider matches against.
+    """
+    if cfg.kind == "offline":
+        from collabiq_llm.providers.offline import OfflineProvider
+
+        return OfflineProvider(cfg, companies_path=companies_path)
+    api_key = resolve_api_key(cfg)
+    if cfg.key_required and api_key is None:
         names = " or ".join(cfg.api_key_env) or "an API key"
         raise ConfigurationError(f"provider {cfg.name!r} is not configured: set {names}")
     return provider_class(cfg.kind)(cfg, api_key=api_key, company_context=company_context)

@@ -218,3 +218,37 @@ def test_costs_are_recorded_per_call_and_in_the_ledger() -> None:
     snap = orch.store.snapshot()
     assert snap.emails == 1 and snap.total_cost_usd == pytest.approx(0.0006)
     assert snap.providers["claude"].cost_usd == pytest.approx(0.0006)
+
+
+def test_circuit_opening_between_rounds_ends_the_email_at_once() -> None:
+    """A provider whose breaker opened mid-email is not polled until the deadline."""
+    s = Settings()
+    s = s.model_copy(
+        update={
+            "offline_last_resort": False,
+            "breaker": s.breaker.model_copy(update={"failure_threshold": 1}),
+        }
+    )
+    a = ScriptedProvider("gemini", [Step(error=LLMServerError("503"))])
+    started = time.perf_counter()
+    with pytest.raises(AllProvidersFailed):
+        run(make([a], settings=s, deadline_s=5.0, max_rounds=3))
+    assert time.perf_counter() - started < 1.0
+    assert a.calls == 1
+
+
+def test_offline_provider_uses_the_configured_company_directory(tmp_path) -> None:
+    companies = tmp_path / "companies.toml"
+    companies.write_text(
+        '[[startups]]\nname = "새벽별랩"\naliases = ["Saebyeol Lab"]\n'
+        '[[partners]]\nname = "푸른항만공사"\naliases = []\n',
+        encoding="utf-8",
+    )
+    orch = Orchestrator(Settings(companies_file=companies))
+    email = EmailInput(
+        text="어제 Saebyeol Lab과 푸른항만공사가 PoC 미팅을 했습니다. 담당자: 윤하늘",
+        received_at=dt.date(2025, 11, 2),
+    )
+    result = orch.extract(email)
+    assert result.meta.provider == "offline"
+    assert (result.startup_name, result.partner_org) == ("새벽별랩", "푸른항만공사")

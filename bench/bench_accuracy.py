@@ -1,0 +1,125 @@
+"""Accuracy of the strategies on the oracle simulation: ``collabiq llm eval --compare``.
+
+    python -m bench.bench_accuracy [--quick]
+
+SIMULATION: three emulators answer from the labelled set's ground truth degraded by
+the noise profiles in ``bench/profiles/`` (tests/emulators/oracle_mode.py); the real
+CLI runs ``llm eval --compare --json`` against them. Figures: consensus and
+best-match overall accuracy relative to the best single provider of the same run
+(target for consensus: ≥ 10 % relative improvement, SC-003). Quick: one seed;
+full: three seeds (mean, with every seed kept in results.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.common import clean_env, collabiq_cmd, row
+
+TARGET_GAIN = 0.10
+DATASET = Path(__file__).resolve().parent.parent / "data" / "eval" / "emails.jsonl"
+
+
+def _eval_once(seed: int, latency_scale: float, concurrency: int) -> dict[str, Any]:
+    from collabiq_llm.evaluation.dataset import load_dataset
+    from collabiq_llm.evaluation.report import EvalRun, render_table
+    from tests.emulators.oracle_mode import OracleFleet
+
+    shm = Path("/dev/shm")
+    with (
+        tempfile.TemporaryDirectory(prefix="collabiq-acc-") as home,
+        OracleFleet(load_dataset(DATASET), seed=seed, latency_scale=latency_scale) as fleet,
+    ):
+        env = fleet.subprocess_env(clean_env(COLLABIQ_HOME=home, NO_COLOR="1"))
+        if shm.is_dir():
+            env["TMPDIR"] = str(shm)  # the eval's throw-away state: fsync is not the subject
+        cmd = [*collabiq_cmd(), "llm", "eval", str(DATASET), "--compare", "--json"]
+        proc = subprocess.run(
+            [*cmd, "--concurrency", str(concurrency)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        answers = fleet.answer_counts()
+    if proc.returncode != 0:
+        raise RuntimeError(f"llm eval failed ({proc.returncode}): {proc.stderr[-800:]}")
+    run = EvalRun.model_validate_json(proc.stdout)
+    return {
+        "seed": seed,
+        "best_single": run.best_single,
+        "accuracy": {m.mode: round(m.report.overall_accuracy, 4) for m in run.modes},
+        "relative_gain": run.relative_gain,
+        "wall_s": run.wall_s,
+        "emulator_answers": answers,
+        "table_markdown": render_table(run),
+        "run": json.loads(run.model_dump_json()),
+    }
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f} %"
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Overall accuracy per mode and the gains over the best single provider."""
+    seeds = [0] if quick else [0, 1, 2]
+    runs = [_eval_once(seed, 0.005 if quick else 0.02, 16) for seed in seeds]
+
+    def mean(key: str) -> float:
+        return statistics.fmean(r["accuracy"][key] for r in runs)
+
+    def best(r: dict[str, Any]) -> float:
+        return r["accuracy"][r["best_single"]]
+
+    best_mean = statistics.fmean(best(r) for r in runs)
+    names = sorted({r["best_single"] for r in runs})
+    base_label = f"best single provider ({'/'.join(names)}) {_pct(best_mean)}"
+    tag = "oracle simulation" + ("" if quick else f", mean of {len(seeds)} seeds")
+    rows = []
+    for mode, target in (("consensus", TARGET_GAIN), ("best-match", None), ("offline", None)):
+        if all(mode in r["accuracy"] for r in runs):
+            acc = mean(mode)
+            ratios = [r["accuracy"][mode] / best(r) for r in runs]
+            ratio = statistics.fmean(ratios)
+            rows.append(
+                row(
+                    f"Accuracy ({tag}): {mode} vs best single provider",
+                    _pct(acc),
+                    base_label,
+                    ratio,
+                    f"≥ {1 + target:.2f}× (SC-003)" if target is not None else "—",
+                    ratio >= 1 + target if target is not None else None,
+                    accuracy=acc,
+                    best_single_accuracy=best_mean,
+                    per_seed_ratio=[round(x, 4) for x in ratios],
+                )
+            )
+    return {
+        "benchmark": "accuracy",
+        "simulation": True,
+        "seeds": seeds,
+        "mean_accuracy": {m: round(mean(m), 4) for m in runs[0]["accuracy"]},
+        "runs": [{k: v for k, v in r.items() if k != "run"} for r in runs],
+        "first_run": runs[0]["run"],
+        "rows": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true")
+    json.dump(run(quick=parser.parse_args(argv).quick), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""CLI start-up: ``collabiq llm status`` against ``python -c pass`` (same interpreter, same run).
+
+    python -m bench.bench_startup [--quick]
+
+Runs alternate, so both see the same machine load; the figure is the ratio of medians.
+``status`` reads the (fresh, temporary) state folder and imports no SDK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+from bench.common import clean_env, collabiq_cmd, median, ms, row
+
+
+def _time(cmd: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, timeout=60)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Median wall time of each command over ``n`` alternating runs."""
+    n = 3 if quick else 15
+    status_cmd = [*collabiq_cmd(), "llm", "status"]
+    help_cmd = [*collabiq_cmd(), "--help"]
+    with tempfile.TemporaryDirectory(prefix="collabiq-bench-home-") as home:
+        env = clean_env(COLLABIQ_HOME=home, NO_COLOR="1")
+        _time(status_cmd, env)  # first run: .pyc files, page cache
+        base, status, helps = [], [], []
+        for _ in range(n):
+            base.append(_time([sys.executable, "-c", "pass"], env))
+            status.append(_time(status_cmd, env))
+            helps.append(_time(help_cmd, env))
+    b, s, h = median(base), median(status), median(helps)
+    return {
+        "benchmark": "startup",
+        "runs": n,
+        "python_c_pass_s": round(b, 4),
+        "llm_status_s": round(s, 4),
+        "help_s": round(h, 4),
+        "rows": [
+            row(
+                "CLI start-up: `collabiq llm status`",
+                ms(s),
+                f"`python -c pass` {ms(b)}",
+                s / b,
+                "—",
+                None,
+                status_s=s,
+                baseline_s=b,
+                added_ms=round((s - b) * 1000, 1),
+            ),
+            row(
+                "CLI start-up: `collabiq --help`",
+                ms(h),
+                f"`python -c pass` {ms(b)}",
+                h / b,
+                "—",
+                None,
+                help_s=h,
+                baseline_s=b,
+            ),
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true")
+    json.dump(run(quick=parser.parse_args(argv).quick), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""``collabiq llm eval``: accuracy, coverage, calibration, cost and latency on a labelled set.
+
+Runs against whatever providers are configured (real keys, or the oracle emulators
+of ``tests/emulators/oracle_mode.py`` for a simulation). State goes to a throw-away
+folder: evaluating never touches production breakers, health or the cost ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from collabiq_llm.cli.output import ExitCode, err_console_print, print_json
+from collabiq_llm.errors import InputError
+
+
+def _remote_and_strategy(strategy: str | None) -> tuple[list[str], str, bool]:
+    """Configured remote providers (production order), the strategy to run, last resort."""
+    from collabiq_llm.orchestration.orchestrator import Orchestrator
+
+    orchestrator = Orchestrator()  # reads production settings/state; writes nothing
+    try:
+        name = orchestrator.active_strategy(strategy)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    return (
+        orchestrator.provider_order(),
+        name,
+        orchestrator.settings.offline_last_resort,
+    )
+
+
+def run_eval(
+    dataset: Path,
+    *,
+    strategy: str | None,
+    compare: bool,
+    limit: int | None,
+    concurrency: int,
+    as_json: bool,
+) -> int:
+    """Evaluate one strategy (default: the active one) or, with ``compare``, every mode."""
+    from collabiq_llm.evaluation.dataset import DatasetError, load_dataset
+    from collabiq_llm.evaluation.report import render_text
+    from collabiq_llm.evaluation.runner import (
+        EvalRunner,
+        compare_modes,
+        dataset_companies,
+        offline_mode,
+        strategy_mode,
+    )
+
+    if strategy and compare:
+        raise InputError("--strategy and --compare are mutually exclusive")
+    if limit is not None and limit < 1:
+        raise InputError("--limit must be at least 1")
+    try:
+        examples = load_dataset(dataset)
+    except DatasetError as exc:
+        raise InputError(str(exc)) from None
+    examples = examples[:limit] if limit else examples
+    remote, strategy_name, last_resort = _remote_and_strategy(strategy)
+    notes: list[str] = []
+    if not remote:
+        notes.append("no remote provider configured (no API key): only the offline extractor ran")
+    if compare:
+        modes = compare_modes(remote, last_resort=last_resort)
+    elif remote:
+        modes = [strategy_mode(strategy_name, remote, last_resort=last_resort)]
+    else:
+        modes = [offline_mode()]
+    companies = dataset_companies(dataset)
+    if companies is None:
+        notes.append(f"no companies.toml next to {dataset}: scoring without the alias table")
+
+    runner = EvalRunner(
+        examples,
+        companies_file=companies,
+        concurrency=concurrency,
+        dataset_name=str(dataset),
+    )
+    runner.on_mode_done.append(
+        lambda m: err_console_print(
+            f"{m.mode}: {m.report.n_emails} emails in {m.wall_s:.1f} s, "
+            f"overall accuracy {m.report.overall_accuracy * 100:.1f} %"
+        )
+    )
+    run = runner.run(modes, notes)
+    if as_json:
+        print_json(json.loads(run.model_dump_json()))
+    else:
+        import sys
+
+        sys.stdout.write(render_text(run))
+        sys.stdout.flush()
+    return int(ExitCode.OK)

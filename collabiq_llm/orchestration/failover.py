@@ -10,6 +10,7 @@ starts in parallel, subject to a fleet-wide hedge budget.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from collabiq_llm.email_input import EmailInput
 from collabiq_llm.errors import LLMAPIError, LLMTimeoutError
@@ -83,6 +84,8 @@ class _Pass:
                 self.outcome.attempts.append(skipped_attempt(provider, permit))
                 continue
             handle = CallHandle(provider=provider, permit=permit, hedge=hedge)
+            with contextlib.suppress(Exception):  # a failure here resurfaces in the call
+                provider.prepare()  # SDK import + client build: not part of the hedge delay
             handle.started = self.ctx.monotonic()
             task = asyncio.create_task(guarded_call(self.ctx, handle, self.email))
             self.running[task] = handle

@@ -63,6 +63,13 @@ class LLMProvider(ABC):
     async def aextract(self, email: EmailInput) -> ProviderResult:
         """Extract entities from one email; raise an ``LLMAPIError`` subclass on failure."""
 
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Do the one-off work of a first call (SDK import, client) before the clock starts.
+
+        Called inside the event loop that will make the call. Raising here is allowed
+        (e.g. a missing key); the error resurfaces from ``aextract``.
+        """
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release network resources (SDK clients); default: nothing to release."""
 

@@ -120,6 +120,10 @@ class RemoteProvider(LLMProvider, Generic[T]):
     def _client(self) -> T:
         return self._holder.get(self._build_client)
 
+    def prepare(self) -> None:
+        """Import the SDK and build this loop's client now (see ``LLMProvider.prepare``)."""
+        self._client()
+
     async def aclose(self) -> None:
         """Close the HTTP pool of the client built on the running loop."""
         await self._holder.aclose(self._close_client)

@@ -7,6 +7,7 @@ fakes only exercise orchestration logic (ordering, hedging, voting, recording).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,6 +64,7 @@ class ScriptedProvider(LLMProvider):
         timeout_s: float = 5.0,
         weight: float = 1.0,
         model: str = "fake-model",
+        prepare_s: float = 0.0,
     ) -> None:
         super().__init__(
             ProviderConfig(
@@ -75,10 +77,17 @@ class ScriptedProvider(LLMProvider):
             )
         )
         self.steps = list(steps)
+        self.prepare_s = prepare_s  # blocking one-off set-up, like an SDK import
         self.calls = 0
         self.cancelled = 0
 
+    def prepare(self) -> None:
+        if self.prepare_s:
+            time.sleep(self.prepare_s)
+            self.prepare_s = 0.0
+
     async def aextract(self, email: EmailInput) -> ProviderResult:
+        self.prepare()  # like a real client: built on first use unless prepared already
         step = self.steps[min(self.calls, len(self.steps) - 1)]
         self.calls += 1
         try:

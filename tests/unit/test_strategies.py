@@ -252,3 +252,13 @@ def test_offline_provider_uses_the_configured_company_directory(tmp_path) -> Non
     result = orch.extract(email)
     assert result.meta.provider == "offline"
     assert (result.startup_name, result.partner_org) == ("새벽별랩", "푸른항만공사")
+
+
+def test_first_call_set_up_time_does_not_trigger_a_hedge() -> None:
+    """A cold process imports the SDK (blocking) before its first call: not slowness."""
+    cold = ScriptedProvider("gemini", [answer(delay_s=0.05)], prepare_s=0.4)
+    other = ScriptedProvider("claude", [answer()])
+    result = run(make([cold, other]))  # hedge_max_s = 0.2 < the 0.4 s set-up
+    assert result.meta.provider == "gemini" and not result.meta.hedged
+    assert other.calls == 0
+    assert result.meta.attempts[0].latency_ms < 300

@@ -11,7 +11,6 @@ start-up of the same command on an empty input is reported on its own row.
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -137,13 +136,7 @@ def _time_pass() -> float:
     return time.perf_counter() - started
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true")
-    json.dump(run(quick=parser.parse_args(argv).quick), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from bench.common import script_main
+
+    sys.exit(script_main(run, __doc__))

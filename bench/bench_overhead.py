@@ -13,10 +13,8 @@ stub (no state I/O at all). The emulator runs in its own process.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import json
 import subprocess
 import sys
 import tempfile
@@ -152,13 +150,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true")
-    json.dump(run(quick=parser.parse_args(argv).quick), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from bench.common import script_main
+
+    sys.exit(script_main(run, __doc__))

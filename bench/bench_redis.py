@@ -16,8 +16,6 @@ tests). Figures (a benchmark, not a test — nothing here asserts a time):
 
 from __future__ import annotations
 
-import argparse
-import json
 import multiprocessing as mp
 import os
 import platform
@@ -150,14 +148,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="fewer events (a smoke run)")
-    args = parser.parse_args(argv)
-    json.dump(run(quick=args.quick), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from bench.common import script_main
+
+    sys.exit(script_main(run, __doc__))

@@ -15,7 +15,6 @@ Figures (a benchmark, not a test — nothing here asserts a time):
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import multiprocessing as mp
@@ -173,14 +172,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="fewer events (a smoke run)")
-    args = parser.parse_args(argv)
-    json.dump(run(quick=args.quick), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from bench.common import script_main
+
+    sys.exit(script_main(run, __doc__))

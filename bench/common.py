@@ -10,7 +10,7 @@ import os
 import socket
 import statistics
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +149,15 @@ def memory_store():
             return None
 
     return MemoryStore()
+
+
+def script_main(run: Callable[..., dict[str, Any]], doc: str | None) -> int:
+    """``python -m bench.bench_X [--quick]``: run one benchmark, print its figures as JSON."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--quick", action="store_true", help="small counts (a smoke run)")
+    json.dump(run(quick=parser.parse_args().quick), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0

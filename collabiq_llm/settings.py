@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -164,6 +164,13 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
+    def __init__(self, **values: Any) -> None:
+        """Build from files and env; a bad value is a ``ConfigurationError`` (exit code 4)."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigurationError(describe_invalid_settings(exc)) from None
+
     home: Path = Field(default_factory=resolve_home)
     state_url: str | None = None
     strategy: str = "failover"
@@ -216,6 +223,22 @@ class Settings(BaseSettings):
             raise ConfigurationError(
                 f"unknown provider {name!r}; configured: {', '.join(self.providers)}"
             ) from None
+
+
+def describe_invalid_settings(exc: ValidationError) -> str:
+    """One line naming each bad setting, e.g. "invalid setting breaker.cooldown_s: ..."."""
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    more = f" (and {exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
+    return (
+        "invalid setting "
+        + "; ".join(parts)
+        + more
+        + f" (check {user_config_path()} and COLLABIQ_* environment variables)"
+    )
 
 
 def _dotenv_values() -> dict[str, str | None]:

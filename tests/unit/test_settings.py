@@ -122,3 +122,18 @@ def test_offline_and_keyless_endpoints_need_no_key(isolated_home: Path) -> None:
     assert provider_is_configured(s.providers["offline"])
     assert provider_is_configured(s.providers["local"])
     assert s.providers["local"].name == "local"
+
+
+def test_invalid_values_are_one_line_configuration_errors(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_user_config(isolated_home, 'strategy = "bogus"\n')
+    with pytest.raises(ConfigurationError) as info:
+        Settings()
+    message = str(info.value)
+    assert "\n" not in message
+    assert "strategy: unknown strategy 'bogus'" in message and "config.toml" in message
+    write_user_config(isolated_home, "")
+    monkeypatch.setenv("COLLABIQ_BREAKER__COOLDOWN_S", "-5")
+    with pytest.raises(ConfigurationError, match=r"breaker\.cooldown_s"):
+        Settings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -10,7 +11,7 @@ from collabiq_llm.entities import utc_now
 from collabiq_llm.errors import ConfigurationError
 from collabiq_llm.providers.registry import remote_order
 from collabiq_llm.settings import Settings, normalise_strategy, provider_is_configured
-from collabiq_llm.state.api import ProviderSnapshot, StateSnapshot, StateStore
+from collabiq_llm.state.api import CostTotals, ProviderSnapshot, StateSnapshot, StateStore
 
 HEALTH_VALUES = (
     "healthy",
@@ -50,12 +51,21 @@ class ProviderStatus(BaseModel):
     failures_by_kind: dict[str, int] = Field(default_factory=dict)
     p50_latency_ms: float | None = None
     hedges: int = 0
+    emails: int = 0  # emails on which this provider was called
+    cost_per_email_usd: float | None = None  # its cost / those emails
+
+
+class StrategyCost(BaseModel):
+    emails: int
+    cost_usd: float
+    cost_per_email_usd: float | None
 
 
 class Totals(BaseModel):
     emails: int
     cost_usd: float
     cost_per_email_usd: float | None
+    by_strategy: dict[str, StrategyCost] = Field(default_factory=dict)
 
 
 class StatusReport(BaseModel):
@@ -84,6 +94,14 @@ def health_of(snap: ProviderSnapshot, configured: bool) -> str:
     if snap.calls == 0:
         return "untested"
     return "unhealthy" if snap.consecutive_failures > 0 else "healthy"
+
+
+def _per_email(totals: CostTotals | None) -> dict[str, Any]:
+    """Emails and cost per email from ledger totals (unknown when a price was unknown)."""
+    if totals is None or not totals.emails:
+        return {"emails": 0, "cost_per_email_usd": None}
+    known = None if totals.unpriced else round(totals.cost_usd / totals.emails, 8)
+    return {"emails": totals.emails, "cost_per_email_usd": known}
 
 
 def build_status(settings: Settings, store: StateStore) -> StatusReport:
@@ -124,6 +142,7 @@ def build_status(settings: Settings, store: StateStore) -> StatusReport:
             failures_by_kind=snap.failures_by_kind,
             p50_latency_ms=snap.p50_latency_ms,
             hedges=snap.hedges,
+            **_per_email(snapshot.email_cost_by_provider.get(name)),
         )
     emails = snapshot.emails
     return StatusReport(
@@ -137,6 +156,10 @@ def build_status(settings: Settings, store: StateStore) -> StatusReport:
             emails=emails,
             cost_usd=round(snapshot.total_cost_usd, 8),
             cost_per_email_usd=round(snapshot.total_cost_usd / emails, 8) if emails else None,
+            by_strategy={
+                name: StrategyCost(**_per_email(totals), cost_usd=round(totals.cost_usd, 8))
+                for name, totals in snapshot.cost_by_strategy.items()
+            },
         ),
         thresholds={
             "failure_threshold": settings.breaker.failure_threshold,

@@ -121,18 +121,13 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
             justify = "left" if col in ("provider", "model") else "right"
             usage.add_column(col, no_wrap=True, justify=justify)  # type: ignore[arg-type]
         for name, row in report.providers.items():
-            per_email = (
-                None
-                if row.cost_usd is None or not report.totals.emails
-                else row.cost_usd / report.totals.emails
-            )
             usage.add_row(
                 escape(name),
                 escape(row.model),
                 f"{row.input_tokens:,}",
                 f"{row.output_tokens:,}",
                 _usd(row.cost_usd),
-                _usd(per_email) if report.totals.emails else "-",
+                _usd(row.cost_per_email_usd) if row.emails else "-",
             )
         console.print()
         console.print(usage)
@@ -144,6 +139,11 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
             f"emails:     {t.emails}    total cost: {_usd(t.cost_usd)}    "
             f"cost/email: {_usd(t.cost_per_email_usd) if t.emails else '-'}"
         )
+        for name, cost in t.by_strategy.items():
+            say(
+                f"  {name + ':':<12}{cost.emails} emails, {_usd(cost.cost_usd)}, "
+                f"{_usd(cost.cost_per_email_usd)}/email"
+            )
         thresholds = ", ".join(f"{k}={v:g}" for k, v in report.thresholds.items())
         say(f"thresholds: {thresholds}")
         say(f"state:      {report.backend} at {escape(report.state_dir)}")

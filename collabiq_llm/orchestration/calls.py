@@ -187,7 +187,9 @@ def _failure_event(
 
 
 def _record_cancelled(ctx: CallContext, handle: CallHandle) -> None:
-    """A cancelled call: too slow counts as a timeout; otherwise only free its probe slot."""
+    """A cancelled call: too slow counts as a timeout against the provider; a probe or hedge
+    that merely lost is recorded as kind "cancelled" (frees the probe slot, counts toward
+    the hedge budget, never touches the breaker); anything else leaves no trace."""
     latency = (ctx.monotonic() - handle.started) * 1000.0
     if handle.cancel_reason == CancelReason.TOO_SLOW:
         error = LLMTimeoutError(

@@ -65,6 +65,38 @@ class HealthDoc(BaseModel):
     providers: dict[str, ProviderRecord] = Field(default_factory=dict)
 
 
+def provider_snapshot(
+    rec: ProviderRecord, breaker_cfg: BreakerSettings, now: dt.datetime
+) -> ProviderSnapshot:
+    """What status shows for one stored provider record (shared by both backends)."""
+    state, reason, next_try = breaker.view(rec.breaker, breaker_cfg, now)
+    stats = rec.health
+    mean, p50, p95 = health.latency_summary(stats)
+    usage = rec.usage
+    return ProviderSnapshot(
+        breaker=state,
+        breaker_reason=reason,
+        next_try_at=next_try,
+        calls=stats.calls,
+        successes=stats.successes,
+        failures=stats.failures,
+        failures_by_kind=dict(stats.failures_by_kind),
+        consecutive_failures=rec.breaker.consecutive_failures,
+        success_rate=health.success_rate(stats),
+        avg_latency_ms=mean,
+        p50_latency_ms=p50,
+        p95_latency_ms=p95,
+        last_success=stats.last_success,
+        last_failure=stats.last_failure,
+        last_error=stats.last_error,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_usd=None if usage.unpriced_calls else usage.cost_usd,
+        unpriced_calls=usage.unpriced_calls,
+        hedges=stats.hedges,
+    )
+
+
 class JsonStateStore:
     """Breakers, health and costs shared by every process through files in ``state_dir``."""
 
@@ -219,34 +251,6 @@ class JsonStateStore:
 
     # -- reading and admin -----------------------------------------------------------------
 
-    def _provider_snapshot(self, rec: ProviderRecord, now: dt.datetime) -> ProviderSnapshot:
-        state, reason, next_try = breaker.view(rec.breaker, self.breaker_cfg, now)
-        stats = rec.health
-        mean, p50, p95 = health.latency_summary(stats)
-        usage = rec.usage
-        return ProviderSnapshot(
-            breaker=state,
-            breaker_reason=reason,
-            next_try_at=next_try,
-            calls=stats.calls,
-            successes=stats.successes,
-            failures=stats.failures,
-            failures_by_kind=dict(stats.failures_by_kind),
-            consecutive_failures=rec.breaker.consecutive_failures,
-            success_rate=health.success_rate(stats),
-            avg_latency_ms=mean,
-            p50_latency_ms=p50,
-            p95_latency_ms=p95,
-            last_success=stats.last_success,
-            last_failure=stats.last_failure,
-            last_error=stats.last_error,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cost_usd=None if usage.unpriced_calls else usage.cost_usd,
-            unpriced_calls=usage.unpriced_calls,
-            hedges=stats.hedges,
-        )
-
     def snapshot(self) -> StateSnapshot:
         """Everything status shows, read without locks (each file is read atomically)."""
         now = self._now()
@@ -256,7 +260,8 @@ class JsonStateStore:
             backend=self.backend,
             location=str(self.state_dir),
             providers={
-                name: self._provider_snapshot(rec, now) for name, rec in doc.providers.items()
+                name: provider_snapshot(rec, self.breaker_cfg, now)
+                for name, rec in doc.providers.items()
             },
             emails=totals.emails,
             total_cost_usd=totals.total_cost_usd,

@@ -48,7 +48,7 @@ from collabiq_llm.state.api import (
     StateSnapshot,
 )
 from collabiq_llm.state.breaker import BreakerState
-from collabiq_llm.state.json_store import LEDGER_KEEP, JsonStateStore
+from collabiq_llm.state.json_store import LEDGER_KEEP, provider_snapshot
 from collabiq_llm.state.spool import Fallback, Spool, SpooledEvent, warn
 
 DOWN_FOR_S = 5.0
@@ -335,8 +335,8 @@ class RedisStateStore:
             record = rs.provider_record(
                 self._breaker_view(name, blob, now), stats, kinds, latencies, usage
             )
-            # the JSON backend's own view code, so both backends show the same fields
-            providers[name] = JsonStateStore._provider_snapshot(self, record, now)  # type: ignore[arg-type]
+            # the JSON backend's view code, so both backends show the same fields
+            providers[name] = provider_snapshot(record, self.breaker_cfg, now)
         rest = got[5 * len(names) :]
         by_strategy, by_provider = rest[: len(strategies)], rest[len(strategies) :]
         return StateSnapshot(

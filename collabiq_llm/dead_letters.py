@@ -7,6 +7,7 @@ half-written letter; a letter is removed only after its replayed result was writ
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import tempfile
@@ -36,14 +37,17 @@ class DeadLetterBox:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def _path(self, email_id: str) -> Path:
-        safe = "".join(ch for ch in email_id if ch.isalnum() or ch in "-_.")[:120] or "email"
-        return self.folder / f"{safe}.json"
+    def path_for(self, letter: DeadLetter) -> Path:
+        """One file per (email_id, text): two different emails sharing a caller-given id
+        are both kept; the same email failing again updates its own file."""
+        safe = "".join(ch for ch in letter.email_id if ch.isalnum() or ch in "-_.")[:100]
+        digest = hashlib.sha256(letter.text.encode("utf-8")).hexdigest()[:12]
+        return self.folder / f"{safe or 'email'}-{digest}.json"
 
     def put(self, letter: DeadLetter) -> Path:
         """Keep (or update) a letter; repeated failures of the same email bump ``attempts``."""
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = self._path(letter.email_id)
+        path = self.path_for(letter)
         previous = self._load(path)
         if previous is not None:
             letter = letter.model_copy(update={"attempts": previous.attempts + 1})
@@ -79,8 +83,8 @@ class DeadLetterBox:
             if letter is not None:
                 yield letter
 
-    def remove(self, email_id: str) -> None:
-        self._path(email_id).unlink(missing_ok=True)
+    def remove(self, letter: DeadLetter) -> None:
+        self.path_for(letter).unlink(missing_ok=True)
 
     def __len__(self) -> int:
         return sum(1 for _ in self.iter())

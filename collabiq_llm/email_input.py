@@ -10,6 +10,24 @@ from collabiq_llm.entities import make_email_id
 MAX_EMAIL_CHARS = 10_000
 
 
+def as_date(value: object) -> dt.date | None:
+    """A received date from a date, a datetime or an ISO string; anything else is an error.
+
+    Checked here, before any provider is called: a caller's mistake must never look
+    like a provider failure (it would open every circuit breaker).
+    """
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value  # type: ignore[return-value]
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
+        except ValueError:
+            raise ValueError(f"received_at {value!r} is not an ISO date (YYYY-MM-DD)") from None
+    raise TypeError(f"received_at must be a date or an ISO date string, not {type(value).__name__}")
+
+
 @dataclass(frozen=True)
 class EmailInput:
     """An email ready for extraction.
@@ -25,5 +43,8 @@ class EmailInput:
     email_id: str = field(default="")
 
     def __post_init__(self) -> None:
+        if not isinstance(self.text, str):
+            raise TypeError(f"EmailInput.text must be str, not {type(self.text).__name__}")
+        object.__setattr__(self, "received_at", as_date(self.received_at))
         if not self.email_id:
             object.__setattr__(self, "email_id", make_email_id(self.text))

@@ -128,7 +128,19 @@ class LLMConnectionError(LLMServerError):
     kind = "connection"
 
 
+class InternalProviderError(LLMAPIError):
+    """An unexpected exception inside a provider call (a bug here or an SDK mismatch).
+
+    Failover moves on, but it does not count against the provider's health: a
+    caller's or our own mistake must never open a circuit for every process.
+    """
+
+    kind = "internal"
+    counts_against_provider = False
+
+
 ERROR_KINDS: tuple[str, ...] = (
+    "internal",
     "rate_limit",
     "timeout",
     "auth",

@@ -184,7 +184,14 @@ def run_dead_letters_replay(*, strategy: str | None, output: Path | None) -> int
 
     from collabiq_llm.dead_letters import DeadLetterBox
     from collabiq_llm.email_input import EmailInput
+    from collabiq_llm.entities import utc_now
+    from collabiq_llm.settings import normalise_strategy
 
+    if strategy is not None:
+        try:
+            strategy = normalise_strategy(strategy)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
     orch = _orchestrator()
     box = DeadLetterBox(orch.settings.home / "dead_letters")
     letters = box.list()
@@ -207,13 +214,17 @@ def run_dead_letters_replay(*, strategy: str | None, output: Path | None) -> int
                     failed += 1
                     box.put(
                         letter.model_copy(
-                            update={"errors": {k: str(v) for k, v in exc.failures.items()}}
+                            update={
+                                "errors": {k: str(v) for k, v in exc.failures.items()},
+                                "failed_at": utc_now(),
+                            }
                         )
                     )
+                    err_console_print(f"still failing: {letter.email_id}: {exc}")
                     continue
                 out.write(result.model_dump_json() + "\n")
                 out.flush()
-                box.remove(letter.email_id)  # only after the result was written
+                box.remove(letter)  # only after the result was written
         finally:
             await orch.aclose()
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from collabiq_llm.email_input import EmailInput
 from collabiq_llm.entities import Attempt, utc_now
-from collabiq_llm.errors import LLMAPIError, LLMTimeoutError
+from collabiq_llm.errors import InternalProviderError, LLMAPIError, LLMTimeoutError
 from collabiq_llm.providers.base import LLMProvider, ProviderResult
 from collabiq_llm.redact import redact
 from collabiq_llm.settings import Settings
@@ -111,8 +111,10 @@ async def guarded_call(ctx: CallContext, handle: CallHandle, email: EmailInput) 
         )
     except LLMAPIError as exc:
         error = exc
-    except Exception as exc:  # a provider bug must not stop failover
-        error = LLMAPIError(f"unexpected {type(exc).__name__}: {redact(exc)}", provider=name)
+    except Exception as exc:  # a bug (ours or an SDK mismatch) must not stop failover ...
+        error = InternalProviderError(
+            f"unexpected {type(exc).__name__}: {redact(exc)}", provider=name
+        )
     else:
         latency = (ctx.monotonic() - handle.started) * 1000.0
         cost = _cost(ctx, result.model, result.input_tokens, result.output_tokens)

@@ -11,7 +11,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email_input import EmailInput, as_date
 from collabiq_llm.entities import Attempt, ExtractionResult, ResultMeta, utc_now
 from collabiq_llm.errors import AllProvidersFailed, LLMAPIError
 from collabiq_llm.orchestration.best_match import run_best_match
@@ -140,7 +140,7 @@ class Orchestrator:
         if isinstance(email, str):
             from collabiq_llm.email_parsing import parse_email
 
-            email = parse_email(email, received_at=received_at, email_id=email_id)
+            email = parse_email(email, received_at=as_date(received_at), email_id=email_id)
 
         async def _run() -> ExtractionResult:
             try:

@@ -262,3 +262,33 @@ def test_first_call_set_up_time_does_not_trigger_a_hedge() -> None:
     assert result.meta.provider == "gemini" and not result.meta.hedged
     assert other.calls == 0
     assert result.meta.attempts[0].latency_ms < 300
+
+
+def test_received_at_as_iso_string_is_accepted_and_garbage_fails_before_any_call() -> None:
+    a = ScriptedProvider("gemini", [answer()])
+    orch = make([a])
+    result = orch.extract("어제 본봄 미팅. 담당자: 김철수", received_at="2025-11-02")
+    assert result.meta.provider == "gemini"
+    with pytest.raises(TypeError, match="received_at"):
+        orch.extract("어제 본봄 미팅", received_at=20251102)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="ISO date"):
+        orch.extract("어제 본봄 미팅", received_at="yesterday")
+    assert a.calls == 1
+
+
+def test_unexpected_exceptions_fail_over_but_never_open_the_breaker() -> None:
+    class Broken(ScriptedProvider):
+        async def aextract(self, email: EmailInput):  # type: ignore[override]
+            self.calls += 1
+            raise AttributeError("'str' object has no attribute 'isoformat'")
+
+    broken = Broken("gemini", [answer()])
+    ok = ScriptedProvider("claude", [answer()])
+    orch = make([broken, ok])
+    for _ in range(7):
+        result = orch.extract(EMAIL)
+        assert result.meta.provider == "claude"
+        assert result.meta.attempts[0].error_kind == "internal"
+    snap = orch.store.snapshot().providers["gemini"]
+    assert broken.calls == 7
+    assert snap.breaker == "closed" and snap.consecutive_failures == 0

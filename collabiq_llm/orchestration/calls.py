@@ -8,14 +8,16 @@ bookkeeping cannot be forgotten by one of them. Store I/O runs in a worker threa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from collabiq_llm.email_input import EmailInput
 from collabiq_llm.entities import Attempt, utc_now
-from collabiq_llm.errors import InternalProviderError, LLMAPIError, LLMTimeoutError
+from collabiq_llm.errors import InternalProviderError, LLMAPIError, LLMTimeoutError, StateError
 from collabiq_llm.providers.base import LLMProvider, ProviderResult
 from collabiq_llm.redact import redact
 from collabiq_llm.settings import Settings
@@ -65,15 +67,41 @@ class CallOutcome:
         return self.result is not None
 
 
+_state_warned = False
+
+
+def state_unavailable(exc: StateError) -> None:
+    """One warning per process: bookkeeping failed, extraction goes on."""
+    global _state_warned
+    if not _state_warned:
+        _state_warned = True
+        sys.stderr.write(
+            f"collabiq: warning: state store unavailable ({redact(exc)}); extraction goes on, "
+            "breaker decisions fall back to closed and this event is not recorded\n"
+        )
+
+
+async def record(ctx: CallContext, fn: Callable[..., object], *args: object) -> None:
+    """Write one state event off the event loop; a stuck store never costs an email."""
+    try:
+        await asyncio.to_thread(fn, *args)
+    except StateError as exc:
+        state_unavailable(exc)
+
+
 async def acquire(ctx: CallContext, provider: LLMProvider) -> Permit:
     """Ask the breaker (and budget) whether this provider may be called now."""
     cfg = provider.config
-    return await asyncio.to_thread(
-        ctx.store.acquire,
-        provider.provider_name,
-        budget_daily_usd=cfg.budget_daily_usd,
-        budget_monthly_usd=cfg.budget_monthly_usd,
-    )
+    try:
+        return await asyncio.to_thread(
+            ctx.store.acquire,
+            provider.provider_name,
+            budget_daily_usd=cfg.budget_daily_usd,
+            budget_monthly_usd=cfg.budget_monthly_usd,
+        )
+    except StateError as exc:
+        state_unavailable(exc)
+        return Permit(allowed=True, reason="state store unavailable")
 
 
 def skipped_attempt(provider: LLMProvider, permit: Permit) -> Attempt:
@@ -118,7 +146,8 @@ async def guarded_call(ctx: CallContext, handle: CallHandle, email: EmailInput) 
     else:
         latency = (ctx.monotonic() - handle.started) * 1000.0
         cost = _cost(ctx, result.model, result.input_tokens, result.output_tokens)
-        await asyncio.to_thread(
+        await record(
+            ctx,
             ctx.store.record_call,
             CallEvent(
                 provider=name,
@@ -149,7 +178,7 @@ async def guarded_call(ctx: CallContext, handle: CallHandle, email: EmailInput) 
     error.provider = error.provider or name
     latency = (ctx.monotonic() - handle.started) * 1000.0
     event = _failure_event(ctx, handle, error, latency)
-    await asyncio.to_thread(ctx.store.record_call, event)
+    await record(ctx, ctx.store.record_call, event)
     attempt = Attempt(
         provider=name,
         model=event.model,
@@ -198,16 +227,20 @@ def _record_cancelled(ctx: CallContext, handle: CallHandle) -> None:
             f"no answer after {latency / 1000:.2f} s; cancelled",
             provider=handle.provider.provider_name,
         )
-        ctx.store.record_call(_failure_event(ctx, handle, error, latency))
+        with contextlib.suppress(StateError):
+            ctx.store.record_call(_failure_event(ctx, handle, error, latency))
     elif handle.permit.probe_token or handle.hedge:
         # a real request was sent: free its probe slot / count it against the hedge budget,
         # without blaming the provider (kind "cancelled" does not touch the breaker)
         event = _failure_event(
             ctx, handle, LLMAPIError("cancelled: another provider answered first"), latency
         )
-        ctx.store.record_call(
-            event.model_copy(update={"error_kind": "cancelled", "counts_against_provider": False})
-        )
+        with contextlib.suppress(StateError):
+            ctx.store.record_call(
+                event.model_copy(
+                    update={"error_kind": "cancelled", "counts_against_provider": False}
+                )
+            )
 
 
 def cancelled_attempt(handle: CallHandle, latency_ms: float) -> Attempt:

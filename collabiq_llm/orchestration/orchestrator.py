@@ -15,7 +15,7 @@ from collabiq_llm.email_input import EmailInput, as_date
 from collabiq_llm.entities import Attempt, ExtractionResult, ResultMeta, utc_now
 from collabiq_llm.errors import AllProvidersFailed, LLMAPIError
 from collabiq_llm.orchestration.best_match import run_best_match
-from collabiq_llm.orchestration.calls import CallContext, CallHandle, guarded_call
+from collabiq_llm.orchestration.calls import CallContext, CallHandle, guarded_call, record
 from collabiq_llm.orchestration.consensus import run_consensus
 from collabiq_llm.orchestration.failover import run_failover
 from collabiq_llm.orchestration.outcome import StrategyOutcome
@@ -168,7 +168,7 @@ class Orchestrator:
                 fallback.hedged = outcome.hedged
                 outcome = fallback
         latency_ms = (self.ctx.monotonic() - started) * 1000.0
-        await asyncio.to_thread(self._record_ledger, email, name, outcome)
+        await record(self.ctx, self._record_ledger, email, name, outcome)
         if not outcome.ok:
             raise AllProvidersFailed(outcome.errors or _skips_as_errors(outcome.attempts))
         return _to_result(email, name, outcome, latency_ms)
@@ -188,7 +188,7 @@ class Orchestrator:
             preload = getattr(provider, "preload_sdk", None)
             if preload is not None:
                 preload()
-        snapshot = await asyncio.to_thread(self.store.snapshot)
+        snapshot = await asyncio.to_thread(self.store.snapshot)  # unlocked read: no StateError
         return await run_failover(self.ctx, providers, email, snapshot)
 
     def _last_resort_enabled(self) -> bool:

@@ -292,3 +292,27 @@ def test_unexpected_exceptions_fail_over_but_never_open_the_breaker() -> None:
     snap = orch.store.snapshot().providers["gemini"]
     assert broken.calls == 7
     assert snap.breaker == "closed" and snap.consecutive_failures == 0
+
+
+def test_a_stuck_state_lock_costs_a_warning_not_the_email(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from filelock import FileLock
+
+    from collabiq_llm.orchestration import calls
+
+    s = Settings()
+    store = JsonStateStore(s.state_dir, s.breaker, cost=s.cost, lock_timeout_s=0.1)
+    a = ScriptedProvider("gemini", [answer()])
+    orch = Orchestrator(s, store=store, providers={"gemini": a})
+    store.snapshot()  # creates the folder
+    calls._state_warned = False
+    with (
+        FileLock(str(s.state_dir / "health.json.lock")),
+        FileLock(str(s.state_dir / "costs.json.lock")),
+    ):
+        first = orch.extract(EMAIL)
+        second = orch.extract(EMAIL)
+    assert first.meta.provider == second.meta.provider == "gemini"
+    err = capsys.readouterr().err
+    assert err.count("state store unavailable") == 1

@@ -25,6 +25,7 @@ class BatchSummary:
     ok: int = 0
     bad_lines: int = 0
     dead_lettered: int = 0
+    degraded: int = 0
     dead_letter_ids: list[str] = field(default_factory=list)
 
 
@@ -129,6 +130,8 @@ async def run_batch(
                 record = failure_record(line_no, email, str(exc), "all_providers_failed")
                 return json.dumps({**record, "dead_letter": True}, ensure_ascii=False)
         summary.ok += 1
+        if getattr(getattr(result, "meta", None), "degraded", False):
+            summary.degraded += 1
         return result.model_dump_json()  # type: ignore[attr-defined]
 
     async def flush(until: int) -> None:

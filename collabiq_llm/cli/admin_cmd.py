@@ -35,7 +35,13 @@ def run_test(names: list[str], *, all_providers: bool, as_json: bool) -> int:
     if all_providers:
         names = list(orch.settings.providers)
     elif not names:
-        names = orch.provider_order() or ["offline"]
+        names = orch.provider_order()
+        if not names:
+            err_console_print(
+                "note: no remote provider is configured (set GEMINI_API_KEY, ANTHROPIC_API_KEY "
+                "or OPENAI_API_KEY); testing the offline extractor only"
+            )
+            names = ["offline"]
     results = check_providers(orch, names)
     if as_json:
         print_json(
@@ -82,7 +88,12 @@ def run_set_strategy(name: str, providers: str | None, *, as_json: bool) -> int:
         normalise_strategy(name)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    order = [p.strip() for p in providers.split(",") if p.strip()] if providers else None
+    order = None if providers is None else [p.strip() for p in providers.split(",") if p.strip()]
+    if order is not None and not order:
+        raise InputError("--providers needs at least one provider name, e.g. claude,gemini")
+    if order is not None and len(set(order)) != len(order):
+        dupes = sorted({p for p in order if order.count(p) > 1})
+        raise InputError(f"--providers names {', '.join(dupes)} more than once")
     if order is not None:
         unknown = [p for p in order if p not in orch.settings.providers]
         if unknown or not order:
@@ -129,6 +140,8 @@ def _warn_unconfigured(orch, order: list[str] | None) -> None:
 
 def run_reset(provider: str | None, *, all_providers: bool) -> int:
     orch = _orchestrator()
+    if all_providers and provider:
+        raise InputError("name a PROVIDER or pass --all, not both")
     if all_providers:
         names = list(orch.settings.providers)
     elif provider:

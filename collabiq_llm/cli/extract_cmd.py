@@ -8,10 +8,13 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from collabiq_llm.cli.output import ExitCode, err_console_print, print_json
 from collabiq_llm.errors import AllProvidersFailed, InputError
+
+if TYPE_CHECKING:
+    from collabiq_llm.entities import ExtractionResult
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024  # a raw .eml with attachments; the text limit is separate
 
@@ -148,6 +151,8 @@ def _run_files(orchestrator, sources, strategy, output, received_at) -> int:
                         counts["failed"] += 1
                         emit(_dead_letter(orchestrator, name, email, strategy, exc))
                         continue
+                    if result.meta.degraded:
+                        err_console_print(_degraded_warning(result))
                     emit(json.loads(result.model_dump_json()))
             finally:
                 await orchestrator.aclose()
@@ -218,8 +223,9 @@ def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at
         if progress:
             progress.stop()
     err_console_print(
-        f"{summary.lines} lines: {summary.ok} extracted, {summary.bad_lines} bad, "
-        f"{summary.dead_lettered} kept in dead letters"
+        f"{summary.lines} lines: {summary.ok} extracted"
+        + (f" ({summary.degraded} degraded)" if summary.degraded else "")
+        + f", {summary.bad_lines} bad, {summary.dead_lettered} kept in dead letters"
     )
     if summary.dead_lettered:
         return int(ExitCode.NOT_EXTRACTED)
@@ -253,3 +259,13 @@ class _Progress:
 
 def _progress() -> _Progress | None:
     return _Progress() if sys.stderr.isatty() else None
+
+
+def _degraded_warning(result: ExtractionResult) -> str:
+    """Exit 0 is right (the email has a record), but the operator must hear about it."""
+    meta = result.meta
+    if meta.provider == "offline":
+        why = "every remote provider failed; answered by the offline extractor"
+    else:
+        why = f"only {meta.provider} answered; no consensus"
+    return f"warning: {result.email_id}: degraded result ({why})"

@@ -53,7 +53,14 @@ def stdout_console():
     """Rich console on stdout: styled only on a terminal, never with ``NO_COLOR``."""
     from rich.console import Console
 
-    return Console(highlight=False, color_system=_color_system())
+    width = None
+    if not sys.stdout.isatty() and not os.environ.get("COLUMNS"):
+        width = PIPE_WIDTH  # cron mail, `| less`: no terminal to fit, so lose nothing
+    return Console(highlight=False, color_system=_color_system(), width=width)
+
+
+PIPE_WIDTH = 200
+"""Table width when stdout is not a terminal and COLUMNS is unset (Rich would use 80)."""
 
 
 def compact_table(title: str):

@@ -82,6 +82,8 @@ class Orchestrator:
         """Persist the strategy (and optionally the provider order) for every process."""
         strategy = normalise_strategy(name)
         if providers is not None:
+            if not providers or len(set(providers)) != len(providers):
+                raise ValueError("providers must be a non-empty list without repeats")
             remote_order(self.settings, providers)  # validates names
         current = self.store.get_orchestration()
         return self.store.set_orchestration(

@@ -70,6 +70,19 @@ def import_redis() -> Any:
     return redis
 
 
+def _check_url(url: str) -> None:
+    """Malformed host or port is a configuration error (exit 4), found before any use."""
+    import urllib.parse
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port
+        if not parts.hostname and not url.startswith("unix:"):
+            raise ValueError("no host")
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid state_url {redact_url(url)!r}: {exc}") from None
+
+
 def make_store(settings: Settings) -> StateStore:
     """The state store the settings ask for."""
     url = (settings.state_url or "").strip()
@@ -78,8 +91,11 @@ def make_store(settings: Settings) -> StateStore:
 
         raw = url.removeprefix("file://")
         folder = Path(raw).expanduser() if raw else settings.state_dir
+        if folder.exists() and not folder.is_dir():
+            raise ConfigurationError(f"state folder {folder} exists but is not a folder")
         return JsonStateStore(folder, settings.breaker, cost=settings.cost)
     if url.split(":", 1)[0] in REDIS_SCHEMES:
+        _check_url(url)
         from collabiq_llm.state.redis_store import RedisStateStore
 
         return RedisStateStore(

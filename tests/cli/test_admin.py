@@ -178,7 +178,8 @@ def test_set_strategy_alias_json_and_unchanged(providers: Providers) -> None:
             ["failover", "--providers", "claude,llama"],
             "unknown provider(s): llama; choose from: gemini, claude, openai, offline",
         ),
-        (["failover", "--providers", ","], "unknown provider(s): (empty list)"),
+        (["failover", "--providers", ","], "needs at least one provider name"),
+        (["failover", "--providers", "claude,claude"], "more than once"),
     ],
 )
 def test_set_strategy_rejects_unknown_names(

@@ -19,7 +19,7 @@ install: $(UV)
 	$(UV) sync --frozen --all-extras --quiet
 
 run: install
-	$(BIN)/collabiq llm extract $(SAMPLE)
+	$(BIN)/collabiq llm extract --pretty $(SAMPLE)
 
 test: install
 	$(BIN)/python tests/support/ensure_redis.py

@@ -63,8 +63,9 @@ class StrategyCost(BaseModel):
 
 class Totals(BaseModel):
     emails: int
-    cost_usd: float
-    cost_per_email_usd: float | None
+    cost_usd: float  # the known part: emails with an unknown price add nothing here ...
+    cost_per_email_usd: float | None  # ... and make this unknown (null)
+    unpriced_emails: int = 0
     by_strategy: dict[str, StrategyCost] = Field(default_factory=dict)
 
 
@@ -155,7 +156,12 @@ def build_status(settings: Settings, store: StateStore) -> StatusReport:
         totals=Totals(
             emails=emails,
             cost_usd=round(snapshot.total_cost_usd, 8),
-            cost_per_email_usd=round(snapshot.total_cost_usd / emails, 8) if emails else None,
+            cost_per_email_usd=(
+                round(snapshot.total_cost_usd / emails, 8)
+                if emails and not snapshot.unpriced_emails
+                else None
+            ),
+            unpriced_emails=snapshot.unpriced_emails,
             by_strategy={
                 name: StrategyCost(**_per_email(totals), cost_usd=round(totals.cost_usd, 8))
                 for name, totals in snapshot.cost_by_strategy.items()

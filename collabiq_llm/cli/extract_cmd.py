@@ -85,6 +85,7 @@ def run_extract(
     concurrency: int,
     output: Path | None,
     received_at: str | None,
+    pretty: bool = False,
 ) -> int:
     from collabiq_llm.batch import parse_received_at
     from collabiq_llm.orchestration.orchestrator import Orchestrator
@@ -100,7 +101,7 @@ def run_extract(
         return _run_jsonl(
             orchestrator, sources, strategy_name, concurrency, output, default_received
         )
-    return _run_files(orchestrator, sources, strategy_name, output, default_received)
+    return _run_files(orchestrator, sources, strategy_name, output, default_received, pretty)
 
 
 def _dead_letter_box(orchestrator):
@@ -109,12 +110,14 @@ def _dead_letter_box(orchestrator):
     return DeadLetterBox(orchestrator.settings.home / "dead_letters")
 
 
-def _run_files(orchestrator, sources, strategy, output, received_at) -> int:
+def _run_files(orchestrator, sources, strategy, output, received_at, pretty) -> int:
     """Each file (or stdin) is one email -> one JSON object, written as soon as it is done.
 
-    One input on stdout is pretty-printed; several (or ``--output``) give one compact
-    line each, in input order. With several inputs an unreadable one gets an error
-    line and the rest go on (exit 2 at the end); a single bad input is exit 2 at once.
+    One input on a terminal (or with ``--pretty``) is pretty-printed; otherwise (a pipe,
+    cron appending to a file, several inputs, ``--output``) each result is one compact
+    JSON line, in input order, so ``>> records.jsonl`` stays valid JSONL. With several
+    inputs an unreadable one gets an error line and the rest go on (exit 2 at the end);
+    a single bad input is exit 2 at once.
     """
     from collabiq_llm.email_parsing import parse_email
 
@@ -125,7 +128,7 @@ def _run_files(orchestrator, sources, strategy, output, received_at) -> int:
     with _output(output) as fh:  # opened before any provider call: a bad path fails fast
 
         def emit(record: dict) -> None:
-            if single and fh is sys.stdout:
+            if single and fh is sys.stdout and (pretty or sys.stdout.isatty()):
                 print_json(record)
             else:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -43,6 +43,9 @@ def extract(
     received_at: str = typer.Option(
         None, "--received-at", help="Date the email was received (YYYY-MM-DD), for 어제/yesterday."
     ),
+    pretty: bool = typer.Option(
+        False, "--pretty", help="Indent a single result even when stdout is not a terminal."
+    ),
 ) -> None:
     """Extract person, startup, partner, details and date as JSON."""
     from collabiq_llm.cli.extract_cmd import run_extract
@@ -55,6 +58,7 @@ def extract(
             concurrency=concurrency,
             output=output,
             received_at=received_at,
+            pretty=pretty,
         )
     )
 

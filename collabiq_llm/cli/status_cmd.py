@@ -136,8 +136,13 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
         say(f"strategy:   {report.strategy}")
         say(f"priority:   {escape(order) or '(none)'}")
         say(
-            f"emails:     {t.emails}    total cost: {_usd(t.cost_usd)}    "
-            f"cost/email: {_usd(t.cost_per_email_usd) if t.emails else '-'}"
+            f"emails:     {t.emails}    total cost: {_usd(t.cost_usd)}"
+            + (
+                f" + unknown ({t.unpriced_emails} emails with no price)"
+                if t.unpriced_emails
+                else ""
+            )
+            + f"    cost/email: {_usd(t.cost_per_email_usd) if t.emails else '-'}"
         )
         for name, cost in t.by_strategy.items():
             say(

@@ -18,7 +18,7 @@ EMAIL = "어제 신세계인터내셔널과 본봄 파일럿 킥오프 미팅을
 
 
 def test_one_file_gives_one_json_object_offline() -> None:
-    """No key set: the offline extractor answers; stdout is exactly one pretty JSON object."""
+    """No key set: the offline extractor answers; piped stdout is one compact JSON line."""
     res = invoke("llm", "extract", str(KICKOFF))
     assert res.exit_code == 0, res.stderr
     result = ExtractionResult.model_validate_json(res.stdout)
@@ -29,8 +29,22 @@ def test_one_file_gives_one_json_object_offline() -> None:
     )
     assert str(result.date) == "2025-11-01"
     assert result.meta.provider == "offline"
-    assert res.stdout.startswith("{\n")  # pretty-printed for a person
+    assert res.stdout.count("\n") == 1  # not a terminal: one line, so `>> x.jsonl` is JSONL
     assert not ANSI.search(res.stdout + res.stderr)
+    pretty = invoke("llm", "extract", "--pretty", str(KICKOFF))
+    assert pretty.stdout.startswith("{\n  ") and ExtractionResult.model_validate_json(pretty.stdout)
+
+
+def test_cron_appends_stay_valid_jsonl(tmp_path: Path) -> None:
+    records = tmp_path / "records.jsonl"
+    for _ in range(2):
+        res = run_cli("llm", "extract", "-", input=KICKOFF.read_bytes())
+        assert res.exit_code == 0, res.stderr
+        with records.open("a", encoding="utf-8") as fh:
+            fh.write(res.stdout)
+    lines = records.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2
+    assert all(ExtractionResult.model_validate_json(line) for line in lines)
 
 
 def test_stdin_dash_and_received_at_anchor_relative_dates() -> None:

@@ -200,8 +200,11 @@ def capture_offline(root: Path) -> dict[str, list[str]]:
     cap = Capture(home, _base_env(home), root)
     cap.run(
         "run",
-        ["llm", "extract", "data/samples/ko_pilot_kickoff.eml"],
-        shown="make run    # = collabiq llm extract data/samples/ko_pilot_kickoff.eml; no key set",
+        ["llm", "extract", "--pretty", "data/samples/ko_pilot_kickoff.eml"],
+        shown=(
+            "make run    # = collabiq llm extract --pretty data/samples/ko_pilot_kickoff.eml;"
+            " no key set"
+        ),
     )
     proc = subprocess.run(
         [sys.executable, "-c", PYTHON_API],
@@ -231,8 +234,8 @@ def capture_providers(root: Path) -> dict[str, list[str]]:
 
         cap.run(
             "extract-stdin",
-            ["llm", "extract"],
-            shown="cat data/samples/mixed_ko_en.txt | collabiq llm extract",
+            ["llm", "extract", "--pretty"],
+            shown="cat data/samples/mixed_ko_en.txt | collabiq llm extract --pretty",
             stdin=REPO / "data" / "samples" / "mixed_ko_en.txt",
         )
 

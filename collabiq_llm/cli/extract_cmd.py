@@ -219,14 +219,17 @@ def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at
         if name != "-" and not Path(name).is_file():
             raise InputError(f"file not found: {name}")
     progress = _progress()
+    written = 0
 
     async def _go():
         try:
             with _output(output) as fh:
 
                 def write(line: str) -> None:
+                    nonlocal written
                     fh.write(line + "\n")
                     fh.flush()
+                    written += 1
 
                 return await run_batch(
                     lambda email: orchestrator.aextract(email, strategy),
@@ -243,6 +246,13 @@ def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at
 
     try:
         summary = asyncio.run(_go())
+    except KeyboardInterrupt:
+        where = f" in {output}" if output else ""
+        err_console_print(
+            f"interrupted: the first {written} result line(s) were written{where}, in input "
+            f"order; re-run from non-blank input line {written + 1} to finish"
+        )
+        return 130
     finally:
         if progress:
             progress.stop()

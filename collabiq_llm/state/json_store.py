@@ -30,6 +30,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from collabiq_llm.entities import utc_now
 from collabiq_llm.settings import BreakerSettings, CostSettings, normalise_strategy
 from collabiq_llm.state import breaker, costs, health
 from collabiq_llm.state.api import (
@@ -39,6 +40,7 @@ from collabiq_llm.state.api import (
     Permit,
     ProviderSnapshot,
     StateSnapshot,
+    as_utc,
 )
 from collabiq_llm.state.breaker import BreakerState
 from collabiq_llm.state.costs import EmailCosts, Usage
@@ -47,10 +49,6 @@ from collabiq_llm.state.jsonfile import CorruptFile, JsonFile, append_line, noti
 
 SCHEMA = 1
 LEDGER_KEEP = 3
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class ProviderRecord(BaseModel):
@@ -129,8 +127,7 @@ class JsonStateStore:
         self._orch: JsonFile[OrchestrationConfig] = file("orchestration.json", OrchestrationConfig)
 
     def _now(self) -> dt.datetime:
-        now = self.clock()
-        return now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)
+        return as_utc(self.clock())
 
     # -- before a call ---------------------------------------------------------------------
 

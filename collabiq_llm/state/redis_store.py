@@ -36,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from collabiq_llm.entities import utc_now
 from collabiq_llm.errors import ConfigurationError, StateError
 from collabiq_llm.settings import BreakerSettings, CostSettings, normalise_strategy
 from collabiq_llm.state import breaker, costs, health, import_redis, parse_state_url
@@ -46,6 +47,7 @@ from collabiq_llm.state.api import (
     OrchestrationConfig,
     Permit,
     StateSnapshot,
+    as_utc,
 )
 from collabiq_llm.state.breaker import BreakerState
 from collabiq_llm.state.json_store import LEDGER_KEEP, provider_snapshot
@@ -56,10 +58,6 @@ MAX_CAS_TRIES = 1000
 UNAVAILABLE = "state backend unavailable"
 NAMESPACE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 SCRIPTS = ("RECORD_CALL", "CLAIM_PROBE", "CAS", "RECORD_EMAIL")
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class RedisStateStore:
@@ -148,8 +146,7 @@ class RedisStateStore:
                 self._r = None
 
     def _now(self) -> dt.datetime:
-        now = self.clock()
-        return now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)
+        return as_utc(self.clock())
 
     # -- before a call ---------------------------------------------------------------------
 

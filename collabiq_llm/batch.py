@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from collabiq_llm.dead_letters import DeadLetter, DeadLetterBox
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import AllProvidersFailed, InputError
 
 
@@ -60,7 +60,7 @@ def decode_line(raw: str | bytes) -> str:
 
 def parse_line(raw: str | bytes, *, default_received_at: dt.date | None) -> EmailInput:
     """One JSONL line ``{"text": str, "email_id"?: str, "received_at"?: str}``."""
-    from collabiq_llm.email_parsing import parse_email
+    from collabiq_llm.email.parsing import parse_email
 
     raw = decode_line(raw)
     try:

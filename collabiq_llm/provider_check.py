@@ -7,7 +7,7 @@ import datetime as dt
 
 from pydantic import BaseModel
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import CollabIQError
 from collabiq_llm.orchestration.calls import CallHandle, acquire, guarded_call
 from collabiq_llm.settings import provider_is_configured

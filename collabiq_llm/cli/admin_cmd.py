@@ -196,7 +196,7 @@ def run_dead_letters_replay(*, strategy: str | None, output: Path | None) -> int
     import asyncio
 
     from collabiq_llm.dead_letters import DeadLetterBox
-    from collabiq_llm.email_input import EmailInput
+    from collabiq_llm.email.input import EmailInput
     from collabiq_llm.entities import utc_now
     from collabiq_llm.settings import normalise_strategy
 

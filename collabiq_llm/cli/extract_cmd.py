@@ -140,7 +140,7 @@ def _run_files(orchestrator, sources, strategy, output, received_at, pretty) -> 
     inputs an unreadable one gets an error line and the rest go on (exit 2 at the end);
     a single bad input is exit 2 at once.
     """
-    from collabiq_llm.email_parsing import parse_email
+    from collabiq_llm.email.parsing import parse_email
 
     single = len(sources) == 1
     first = parse_email(_read_source(sources[0]), received_at=received_at) if single else None

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import AllProvidersFailed, ConfigurationError, InputError
 from collabiq_llm.evaluation.dataset import EvalExample
 from collabiq_llm.evaluation.report import EvalRun, ModeResult, best_single, relative_gains
@@ -82,7 +82,7 @@ def dataset_companies(dataset: Path) -> Path | None:
 
 def email_for(example: EvalExample) -> EmailInput:
     """The ``EmailInput`` the CLI would build for this email (same parsing, same id)."""
-    from collabiq_llm.email_parsing import parse_email
+    from collabiq_llm.email.parsing import parse_email
 
     return parse_email(example.text, received_at=example.received_at)
 

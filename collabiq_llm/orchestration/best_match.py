@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.orchestration.calls import CallContext
 from collabiq_llm.orchestration.outcome import StrategyOutcome
 from collabiq_llm.orchestration.parallel import call_in_parallel

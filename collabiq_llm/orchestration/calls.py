@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.entities import Attempt, utc_now
 from collabiq_llm.errors import InternalProviderError, LLMAPIError, LLMTimeoutError, StateError
 from collabiq_llm.providers.base import LLMProvider, ProviderResult

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.orchestration.calls import CallContext
 from collabiq_llm.orchestration.merge import Canonicaliser, MergeSettings, Vote, merge_votes
 from collabiq_llm.orchestration.outcome import StrategyOutcome

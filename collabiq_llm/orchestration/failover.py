@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import LLMAPIError, LLMTimeoutError
 from collabiq_llm.orchestration.calls import (
     CallContext,

@@ -11,7 +11,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-from collabiq_llm.email_input import EmailInput, as_date
+from collabiq_llm.email.input import EmailInput, as_date
 from collabiq_llm.entities import Attempt, ExtractionResult, ResultMeta, utc_now
 from collabiq_llm.errors import AllProvidersFailed, LLMAPIError
 from collabiq_llm.orchestration.best_match import run_best_match
@@ -140,7 +140,7 @@ class Orchestrator:
     ) -> ExtractionResult:
         """Synchronous API: parse the email if needed, run the strategy, return the result."""
         if isinstance(email, str):
-            from collabiq_llm.email_parsing import parse_email
+            from collabiq_llm.email.parsing import parse_email
 
             email = parse_email(email, received_at=as_date(received_at), email_id=email_id)
 

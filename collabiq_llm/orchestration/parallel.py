@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.orchestration.calls import (
     CallContext,
     CallHandle,

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 
 from pydantic import BaseModel, SecretStr
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.entities import ExtractedEntities
 from collabiq_llm.settings import ProviderConfig
 
@@ -75,7 +75,7 @@ class LLMProvider(ABC):
 
     def extract_entities(self, email_text: str) -> ExtractedEntities:
         """Synchronous convenience: extract from raw text with this provider alone."""
-        from collabiq_llm.email_parsing import parse_email
+        from collabiq_llm.email.parsing import parse_email
 
         email = parse_email(email_text)
 

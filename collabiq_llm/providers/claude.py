@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import LLMAPIError, LLMValidationError
 from collabiq_llm.prompt import (
     SCHEMA_NAME,

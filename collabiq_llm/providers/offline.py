@@ -15,10 +15,10 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from collabiq_llm.companies import CompanyDirectory, load_directory
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.entities import ConfidenceScores, ExtractedEntities
-from collabiq_llm.offline_orgs import find_orgs
-from collabiq_llm.offline_rules import find_date, find_details, find_person, split_email
+from collabiq_llm.offline.orgs import find_orgs
+from collabiq_llm.offline.rules import find_date, find_details, find_person, split_email
 from collabiq_llm.providers.base import LLMProvider, ProviderResult
 from collabiq_llm.settings import ProviderConfig, Settings, default_config_dir
 

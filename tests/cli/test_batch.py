@@ -12,7 +12,7 @@ import pytest
 
 from collabiq_llm.batch import run_batch
 from collabiq_llm.dead_letters import DeadLetterBox
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.entities import ExtractionResult
 from collabiq_llm.status import StatusReport
 from tests.cli.conftest import Providers, run_cli, write_jsonl

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.providers.base import LLMProvider, ProviderResult
 from collabiq_llm.settings import ProviderConfig
 from tests.emulators import Emulator

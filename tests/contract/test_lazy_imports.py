@@ -36,7 +36,7 @@ for optional in ("collabiq_llm.cli.app", "collabiq_llm.cli.llm"):
 at_startup = loaded()
 module = importlib.import_module(module_name)
 from pydantic import SecretStr
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.settings import ProviderConfig
 cfg = ProviderConfig(name=kind, kind=kind, model=model, base_url=base_url, timeout_s=5)
 provider = getattr(module, cls_name)(cfg, api_key=SecretStr(key))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import LLMValidationError
 from collabiq_llm.prompt import (
     OUTPUT_SCHEMA,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.entities import CONFIDENCE_KEYS, ExtractedEntities
 from collabiq_llm.errors import (
     LLMAPIError,

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from collabiq_llm.email_parsing import parse_email
+from collabiq_llm.email.parsing import parse_email
 from collabiq_llm.entities import normalise_email_text
 from collabiq_llm.evaluation.dataset import DEFAULT_DATASET, EvalExample, load_dataset
 from collabiq_llm.evaluation.oracle import (

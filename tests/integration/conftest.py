@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import pytest
 from pydantic import BaseModel
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import LLMAPIError
 from collabiq_llm.orchestration.orchestrator import Orchestrator
 from collabiq_llm.providers.base import LLMProvider

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.entities import ExtractionResult
 from collabiq_llm.errors import AllProvidersFailed
 from collabiq_llm.orchestration.orchestrator import Orchestrator

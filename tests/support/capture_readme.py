@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from collabiq_llm.email_input import EmailInput  # noqa: E402
+from collabiq_llm.email.input import EmailInput  # noqa: E402
 from collabiq_llm.providers.offline import extract_offline, load_directory_or_empty  # noqa: E402
 from collabiq_llm.settings import default_config_dir  # noqa: E402
 from tests.emulators import Behaviour, Emulator, RecordedRequest  # noqa: E402
@@ -335,7 +335,7 @@ def capture_providers(root: Path) -> dict[str, list[str]]:
 
 def _sample(name: str) -> str:
     """A sample email's text as a JSONL ``text`` would carry it (its body, as parsed)."""
-    from collabiq_llm.email_parsing import parse_email
+    from collabiq_llm.email.parsing import parse_email
 
     return parse_email((REPO / "data" / "samples" / name).read_bytes()).text
 

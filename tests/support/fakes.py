@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.entities import ConfidenceScores, ExtractedEntities
 from collabiq_llm.errors import LLMAPIError
 from collabiq_llm.providers.base import LLMProvider, ProviderResult

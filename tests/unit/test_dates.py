@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from collabiq_llm.dates import find_dates, find_event_date, parse_date_value
+from collabiq_llm.email.dates import find_dates, find_event_date, parse_date_value
 
 SUNDAY = dt.date(2025, 11, 2)
 WEDNESDAY = dt.date(2025, 11, 12)

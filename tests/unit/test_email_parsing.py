@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from collabiq_llm.email_cleanup import html_to_text
-from collabiq_llm.email_input import MAX_EMAIL_CHARS
-from collabiq_llm.email_parsing import looks_like_rfc822, parse_email
+from collabiq_llm.email.cleanup import html_to_text
+from collabiq_llm.email.input import MAX_EMAIL_CHARS
+from collabiq_llm.email.parsing import looks_like_rfc822, parse_email
 from collabiq_llm.entities import make_email_id
 from collabiq_llm.errors import InputError
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from collabiq_llm.email_input import EmailInput
-from collabiq_llm.email_parsing import parse_email
+from collabiq_llm.email.input import EmailInput
+from collabiq_llm.email.parsing import parse_email
 from collabiq_llm.entities import ExtractedEntities
 from collabiq_llm.providers.base import LLMProvider, ProviderResult
 from collabiq_llm.providers.offline import OfflineProvider

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from collabiq_llm.email_input import EmailInput
+from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import (
     AllProvidersFailed,
     LLMAuthenticationError,

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from collabiq_llm.companies import KO_PARTICLES, CompanyDirectory
-from collabiq_llm.dates import COLLAB_WORDS
-from collabiq_llm.offline_rules import KO_TITLES, Found, is_korean_name, words
+from collabiq_llm.email.dates import COLLAB_WORDS
+from collabiq_llm.offline.rules import KO_TITLES, Found, is_korean_name, words
 
 Shape = Literal["pair-startup-first", "pair-partner-first", "with", "counterpart"]
 

@@ -17,8 +17,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
-from collabiq_llm.dates import parse_date_value
-from collabiq_llm.email_cleanup import (
+from collabiq_llm.email.cleanup import (
     CleanBody,
     clean_body,
     header_date,
@@ -28,7 +27,8 @@ from collabiq_llm.email_cleanup import (
     parse_header_block,
     strip_subject_prefix,
 )
-from collabiq_llm.email_input import MAX_EMAIL_CHARS, EmailInput
+from collabiq_llm.email.dates import parse_date_value
+from collabiq_llm.email.input import MAX_EMAIL_CHARS, EmailInput
 from collabiq_llm.entities import make_email_id
 from collabiq_llm.errors import InputError
 

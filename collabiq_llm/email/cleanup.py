@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from collabiq_llm.dates import COLLAB_WORDS, parse_date_value
+from collabiq_llm.email.dates import COLLAB_WORDS, parse_date_value
 
 # ---- HTML -> text ------------------------------------------------------------
 _SKIP = {"script", "style", "head", "title", "noscript", "template", "svg"}

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-from collabiq_llm.dates import COLLAB_WORDS, DateMention, find_event_date, sentence_at
+from collabiq_llm.email.dates import COLLAB_WORDS, DateMention, find_event_date, sentence_at
 
 SURNAMES = frozenset(
     "김이박최정강조윤장임한오서신권황안송류유홍전고문양손배백허남심노하곽성차주우구민진나지엄채원천"

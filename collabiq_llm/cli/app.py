@@ -49,6 +49,11 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console_print("interrupted")
         sys.exit(130)
+    except BrokenPipeError:  # the reader stopped reading (`| head -1`), like other Unix tools
+        from collabiq_llm.cli.output import quiet_broken_pipe
+
+        quiet_broken_pipe()
+        sys.exit(int(ExitCode.OK))
     except Exception as exc:  # every error ends as one line + documented exit code
         from collabiq_llm.redact import redact
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import stat
 import sys
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from collabiq_llm.cli.output import ExitCode, err_console_print, print_json
-from collabiq_llm.errors import AllProvidersFailed, InputError
+from collabiq_llm.cli.output import ExitCode, err_console_print, print_json, quiet_broken_pipe
+from collabiq_llm.errors import InputError
+from collabiq_llm.unit_of_work import exit_code
 
 if TYPE_CHECKING:
     from collabiq_llm.entities import ExtractionResult
@@ -19,49 +24,107 @@ if TYPE_CHECKING:
 MAX_INPUT_BYTES = 25 * 1024 * 1024  # a raw .eml with attachments; the text limit is separate
 
 
-def _read_source(name: str) -> bytes:
+def _open_source(name: str) -> IO[bytes]:
+    """Open one input for reading: a file, ``-`` (stdin), or anything ``open`` can read
+    (``/dev/stdin``, a FIFO, ``<(cmd)``); a directory or a missing file is an InputError."""
     if name == "-":
         if sys.stdin.isatty():
             raise InputError("no input: pass an email FILE or pipe one on stdin")
-        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-    else:
-        path = Path(name)
-        if not path.exists():
-            raise InputError(f"file not found: {name}")
-        if path.is_dir():
-            raise InputError(f"{name} is a directory, not an email file")
-        try:
-            with path.open("rb") as fh:
-                data = fh.read(MAX_INPUT_BYTES + 1)
-        except OSError as exc:
-            raise InputError(f"cannot read {name}: {exc.strerror}") from None
+        return sys.stdin.buffer
+    try:
+        fh = open(name, "rb")  # noqa: SIM115 - closed by the caller
+    except FileNotFoundError:
+        raise InputError(f"file not found: {name}") from None
+    except IsADirectoryError:
+        raise InputError(f"{name} is a directory, not an email file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(os.fstat(fh.fileno()).st_mode):
+        fh.close()
+        raise InputError(f"{name} is a directory, not an email file")
+    return fh
+
+
+def _read_source(name: str) -> bytes:
+    stream = _open_source(name)
+    try:
+        data = stream.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"{name}: input is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB")
     return data
 
 
-def _iter_lines(sources: list[str]) -> Iterator[bytes]:
-    """Raw lines of every source, one by one; decoding happens per line in the batch, so
-    a line that is not UTF-8 becomes one error record instead of stopping the batch."""
-    for name in sources:
-        if name == "-":
-            if sys.stdin.isatty():
+@dataclass
+class _Input:
+    name: str
+    stream: IO[bytes]
+
+    def close(self) -> None:
+        if self.stream is not sys.stdin.buffer:
+            self.stream.close()
+
+
+def _open_all(sources: list[str]) -> list[_Input]:
+    """Every input opened (not just looked at) before the first line is extracted, so an
+    unreadable second file stops the batch before any provider call, not half-way."""
+    opened: list[_Input] = []
+    try:
+        for name in sources:
+            if name == "-" and sys.stdin.isatty():
                 raise InputError("no input: pass a JSONL FILE or pipe lines on stdin")
-            stream: IO[bytes] = sys.stdin.buffer
-            close = False
-        else:
-            path = Path(name)
-            if not path.is_file():
-                raise InputError(f"file not found: {name}")
-            try:
-                stream, close = path.open("rb"), True
-            except OSError as exc:
-                raise InputError(f"cannot read {name}: {exc.strerror}") from None
+            opened.append(_Input(name, _open_source(name)))
+    except BaseException:
+        for item in opened:
+            item.close()
+        raise
+    return opened
+
+
+def _refuse_output_among_inputs(output: Path | None, inputs: list[tuple[str, int]]) -> None:
+    """``--output`` naming an input would truncate it before it is read: exit 2 instead."""
+    if output is None:
+        return
+    try:
+        out = os.stat(output)
+    except OSError:
+        return  # does not exist yet: cannot be an input
+    for name, fd in inputs:
         try:
-            yield from _bounded_lines(stream)
+            st = os.fstat(fd) if fd >= 0 else os.stat(name if name != "-" else "/dev/stdin")
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino) and stat.S_ISREG(st.st_mode):
+            raise InputError(
+                f"--output {output} is also an input ({name}); writing it would destroy the "
+                "input: choose another output file"
+            )
+
+
+def _fileno(stream: IO[bytes]) -> int:
+    try:
+        return stream.fileno()
+    except (OSError, ValueError):  # a test harness's in-memory stdin
+        return -1
+
+
+def _iter_lines(inputs: list[_Input]) -> Iterator[bytes]:
+    """Raw lines of every input, one by one; decoding happens per line in the batch, so
+    a line that is not UTF-8 becomes one error record instead of stopping the batch.
+    A UTF-8 byte-order mark at the start of an input is dropped."""
+    for item in inputs:
+        try:
+            first = True
+            for line in _bounded_lines(item.stream):
+                if first:
+                    line, first = line.removeprefix(b"\xef\xbb\xbf"), False
+                yield line
         finally:
-            if close:
-                stream.close()
+            item.close()
 
 
 MAX_LINE_BYTES = 1024 * 1024  # a JSONL line holds one email of ≤ 10,000 characters
@@ -118,6 +181,8 @@ def run_extract(
         strategy_name = orchestrator.active_strategy(strategy)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    for name in orchestrator.provider_order():  # a provider without its key: exit 4 now,
+        orchestrator.provider(name)  # not once per email (builds it; no SDK is imported)
     if jsonl:
         return _run_jsonl(
             orchestrator, sources, strategy_name, concurrency, output, default_received
@@ -131,6 +196,16 @@ def _dead_letter_box(orchestrator):
     return DeadLetterBox(orchestrator.settings.home / "dead_letters")
 
 
+def _load_file(name: str, received_at):
+    """Read and parse one email file; anything it raises is this email's error."""
+    from collabiq_llm.email.parsing import parse_email
+
+    try:
+        return parse_email(_read_source(name), received_at=received_at)
+    except RecursionError:
+        raise InputError(f"{name}: message is nested too deeply to read") from None
+
+
 def _run_files(orchestrator, sources, strategy, output, received_at, pretty) -> int:
     """Each file (or stdin) is one email -> one JSON object, written as soon as it is done.
 
@@ -138,86 +213,91 @@ def _run_files(orchestrator, sources, strategy, output, received_at, pretty) -> 
     cron appending to a file, several inputs, ``--output``) each result is one compact
     JSON line, in input order, so ``>> records.jsonl`` stays valid JSONL. With several
     inputs an unreadable one gets an error line and the rest go on (exit 2 at the end);
-    a single bad input is exit 2 at once.
+    a single bad input is exit 2 at once. Every email goes through the same unit of work
+    as a batch line (:func:`~collabiq_llm.unit_of_work.process_email`).
     """
-    from collabiq_llm.email.parsing import parse_email
+    from collabiq_llm.unit_of_work import process_email
 
     single = len(sources) == 1
-    first = parse_email(_read_source(sources[0]), received_at=received_at) if single else None
-    counts = {"failed": 0, "bad": 0}
+    first = _load_file(sources[0], received_at) if single else None
+    _refuse_output_among_inputs(output, [(n, -1) for n in sources if n != "-"])
+    counts: Counter[str] = Counter()
+    written = 0
 
     with _output(output) as fh:  # opened before any provider call: a bad path fails fast
+        box = _dead_letter_box(orchestrator)
 
-        def emit(record: dict) -> None:
+        def emit(line: str) -> None:
+            nonlocal written
             if single and fh is sys.stdout and (pretty or sys.stdout.isatty()):
-                print_json(record)
+                print_json(json.loads(line))
             else:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                fh.write(line + "\n")
                 fh.flush()
+            written += 1
 
         async def _all() -> None:
             try:
                 for name in sources:
-                    if first is not None:
-                        email = first
-                    else:
-                        try:
-                            email = parse_email(_read_source(name), received_at=received_at)
-                        except InputError as exc:
-                            counts["bad"] += 1
-                            where = "" if name in str(exc) else f"{name}: "
-                            err_console_print(f"error: {where}{exc}")
-                            emit({"source": name, "error": str(exc), "error_kind": "bad_input"})
-                            continue
+                    label = "stdin" if name == "-" else name
+                    outcome = await process_email(
+                        (lambda: first)
+                        if first is not None
+                        else (lambda n=name: _load_file(n, received_at)),
+                        lambda email: orchestrator.aextract(email, strategy),
+                        box,
+                        strategy=strategy,
+                        where={"source": name},
+                        source=label,
+                    )
+                    counts[outcome.kind] += 1
+                    if outcome.message is not None:
+                        where = "" if label in outcome.message else f"{label}: "
+                        err_console_print(f"error: {where}{outcome.message}")
+                    elif outcome.degraded:
+                        err_console_print(_degraded_warning(outcome.result))
                     try:
-                        result = await orchestrator.aextract(email, strategy)
-                    except AllProvidersFailed as exc:
-                        counts["failed"] += 1
-                        emit(_dead_letter(orchestrator, name, email, strategy, exc))
-                        continue
-                    if result.meta.degraded:
-                        err_console_print(_degraded_warning(result))
-                    emit(json.loads(result.model_dump_json()))
+                        emit(outcome.record)
+                    except OSError as exc:
+                        raise _StopOutput(exc, name) from exc
             finally:
                 await orchestrator.aclose()
 
-        asyncio.run(_all())
-    if counts["failed"]:
-        return int(ExitCode.NOT_EXTRACTED)
-    return int(ExitCode.BAD_INPUT) if counts["bad"] else int(ExitCode.OK)
+        try:
+            asyncio.run(_all())
+        except _StopOutput as stop:
+            return _output_failed(stop.error, output, written, f"input {stop.name}")
+    return exit_code(counts)
 
 
-def _dead_letter(orchestrator, name: str, email, strategy: str, exc: AllProvidersFailed) -> dict:
-    """Keep an email every provider failed on; the record that stands in for its result."""
-    from collabiq_llm.dead_letters import DeadLetter
+class _StopOutput(Exception):
+    def __init__(self, error: OSError, name: str) -> None:
+        self.error, self.name = error, name
 
-    path = _dead_letter_box(orchestrator).put(
-        DeadLetter(
-            email_id=email.email_id,
-            text=email.text,
-            received_at=email.received_at,
-            strategy=strategy,
-            errors={k: str(v) for k, v in exc.failures.items()},
-            source="stdin" if name == "-" else name,
-        )
+
+def _output_failed(error: OSError, output: Path | None, written: int, resume: str) -> int:
+    """The batch's own output failed: the one thing that ends it. Say what was written."""
+    if isinstance(error, BrokenPipeError):
+        quiet_broken_pipe()
+        return int(ExitCode.OK)  # the reader stopped reading (`| head -1`): not an error
+    dest = output or "stdout"
+    err_console_print(
+        f"error: cannot write results to {dest}: {error.strerror or error}; the first "
+        f"{written} result line(s) were written, in input order; re-run from {resume} to finish"
     )
-    err_console_print(f"error: {'stdin' if name == '-' else name}: {exc} — kept in {path}")
-    return {
-        "email_id": email.email_id,
-        "error": str(exc),
-        "error_kind": "all_providers_failed",
-        "dead_letter": True,
-    }
+    return int(ExitCode.BAD_INPUT)
 
 
 def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at) -> int:
-    from collabiq_llm.batch import run_batch
+    from collabiq_llm.batch import InputFailed, OutputFailed, run_batch
 
-    for name in sources:  # every input checked before the first line is extracted
-        if name == "-" and sys.stdin.isatty():
-            raise InputError("no input: pass a JSONL FILE or pipe lines on stdin")
-        if name != "-" and not Path(name).is_file():
-            raise InputError(f"file not found: {name}")
+    inputs = _open_all(sources)
+    try:
+        _refuse_output_among_inputs(output, [(i.name, _fileno(i.stream)) for i in inputs])
+    except BaseException:
+        for item in inputs:
+            item.close()
+        raise
     progress = _progress()
     written = 0
 
@@ -233,7 +313,7 @@ def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at
 
                 return await run_batch(
                     lambda email: orchestrator.aextract(email, strategy),
-                    _iter_lines(sources),
+                    _iter_lines(inputs),
                     write,
                     dead_letters=_dead_letter_box(orchestrator),
                     strategy=strategy,
@@ -243,6 +323,8 @@ def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at
                 )
         finally:
             await orchestrator.aclose()
+            for item in inputs:
+                item.close()
 
     try:
         summary = asyncio.run(_go())
@@ -253,6 +335,17 @@ def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at
             f"order; re-run from non-blank input line {written + 1} to finish"
         )
         return 130
+    except OutputFailed as exc:
+        return _output_failed(
+            exc.error, output, exc.written, f"non-blank input line {exc.written + 1}"
+        )
+    except InputFailed as exc:
+        err_console_print(
+            f"error: reading the input failed after {exc.lines} line(s): {exc}; those "
+            f"{written} result line(s) were written; re-run from non-blank input line "
+            f"{written + 1} to finish"
+        )
+        return int(ExitCode.BAD_INPUT)
     finally:
         if progress:
             progress.stop()
@@ -260,10 +353,23 @@ def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at
         f"{summary.lines} lines: {summary.ok} extracted"
         + (f" ({summary.degraded} degraded)" if summary.degraded else "")
         + f", {summary.bad_lines} bad, {summary.dead_lettered} kept in dead letters"
+        + (f", {summary.internal} internal errors" if summary.internal else "")
     )
-    if summary.dead_lettered:
-        return int(ExitCode.NOT_EXTRACTED)
-    return int(ExitCode.BAD_INPUT) if summary.bad_lines else int(ExitCode.OK)
+    if summary.unkept:
+        err_console_print(
+            f"error: {summary.unkept} failed email(s) could not be kept in dead letters "
+            f"({_dead_letter_box(orchestrator).folder} is not writable); their full records, "
+            'text included, are in the output instead, marked "kept_in_output": true'
+        )
+    return exit_code(
+        {
+            "unkept": summary.unkept,
+            "config": summary.config,
+            "dead_letter": summary.dead_lettered,
+            "internal": summary.internal,
+            "bad": summary.bad_lines,
+        }
+    )
 
 
 class _Progress:

@@ -83,3 +83,14 @@ def print_json(data: Any, *, compact: bool = False) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=None if compact else 2, default=str)
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def quiet_broken_pipe() -> None:
+    """The reader closed our stdout (``| head -1``): point stdout at /dev/null so the
+    interpreter's final flush cannot print "Exception ignored ... BrokenPipeError"."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

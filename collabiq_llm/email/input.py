@@ -28,6 +28,20 @@ def as_date(value: object) -> dt.date | None:
     raise TypeError(f"received_at must be a date or an ISO date string, not {type(value).__name__}")
 
 
+def require_unicode(text: str, what: str = "email text") -> None:
+    """Refuse unpaired surrogates (``"\\ud800"`` in JSON): not text, and not encodable as
+    UTF-8, so they would fail only later, when the result or dead letter is written."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        from collabiq_llm.errors import InputError
+
+        raise InputError(
+            f"{what} holds an unpaired surrogate (U+{ord(text[exc.start]):04X} at character "
+            f"{exc.start}): not valid Unicode"
+        ) from None
+
+
 @dataclass(frozen=True)
 class EmailInput:
     """An email ready for extraction.

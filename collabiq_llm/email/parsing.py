@@ -28,7 +28,7 @@ from collabiq_llm.email.cleanup import (
     strip_subject_prefix,
 )
 from collabiq_llm.email.dates import parse_date_value
-from collabiq_llm.email.input import MAX_EMAIL_CHARS, EmailInput
+from collabiq_llm.email.input import MAX_EMAIL_CHARS, EmailInput, require_unicode
 from collabiq_llm.entities import make_email_id
 from collabiq_llm.errors import InputError
 
@@ -130,6 +130,13 @@ def _attached_message(msg: EmailMessage) -> EmailMessage | None:
 
 
 def _from_message(raw: bytes) -> tuple[CleanBody, str | None, dt.date | None]:
+    try:
+        return _read_message(raw)
+    except RecursionError:  # the stdlib parser recurses once per nested MIME part
+        raise InputError("message is nested too deeply (MIME parts inside parts) to read") from None
+
+
+def _read_message(raw: bytes) -> tuple[CleanBody, str | None, dt.date | None]:
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
     subject = strip_subject_prefix(str(msg.get("subject") or "")) or None
@@ -199,6 +206,7 @@ def parse_email(
         as_bytes: bytes | None = raw if looks_like_rfc822(head) else None
         text = "" if as_bytes is not None else _decode_bytes(raw)
     elif isinstance(raw, str):
+        require_unicode(raw)
         text = raw.removeprefix("\ufeff")
         as_bytes = None
     else:

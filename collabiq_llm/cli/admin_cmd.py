@@ -162,7 +162,8 @@ def run_dead_letters_list(*, as_json: bool) -> int:
     from collabiq_llm.dead_letters import DeadLetterBox
     from collabiq_llm.settings import resolve_home
 
-    letters = DeadLetterBox(resolve_home() / "dead_letters").list()
+    letters, unreadable = DeadLetterBox(resolve_home() / "dead_letters").scan()
+    _report_unreadable(unreadable)
     if as_json:
         print_json(
             [
@@ -192,6 +193,14 @@ def run_dead_letters_list(*, as_json: bool) -> int:
     return int(ExitCode.OK)
 
 
+def _report_unreadable(unreadable) -> None:
+    """A letter file that cannot be read still holds an email: never skip it silently."""
+    for bad in unreadable:
+        err_console_print(
+            f"warning: {bad.path}: {bad.reason}; left in place (fix or remove it by hand)"
+        )
+
+
 def run_dead_letters_replay(*, strategy: str | None, output: Path | None) -> int:
     import asyncio
 
@@ -207,37 +216,43 @@ def run_dead_letters_replay(*, strategy: str | None, output: Path | None) -> int
             raise InputError(str(exc)) from None
     orch = _orchestrator()
     box = DeadLetterBox(orch.settings.home / "dead_letters")
-    letters = box.list()
+    letters, unreadable = box.scan()
+    _report_unreadable(unreadable)
     try:
         out = sys.stdout if output is None else output.open("a", encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write {output}: {exc.strerror}") from None
     failed = 0
+    elsewhere = 0
 
     async def _replay() -> None:
-        nonlocal failed
+        nonlocal failed, elsewhere
         try:
-            for letter in letters:
-                email = EmailInput(
-                    text=letter.text, received_at=letter.received_at, email_id=letter.email_id
-                )
-                try:
-                    result = await orch.aextract(email, strategy or letter.strategy)
-                except AllProvidersFailed as exc:
-                    failed += 1
-                    box.put(
-                        letter.model_copy(
-                            update={
-                                "errors": {k: str(v) for k, v in exc.failures.items()},
-                                "failed_at": utc_now(),
-                            }
-                        )
+            for listed in letters:
+                with box.claim(listed) as letter:  # a concurrent replay never takes it too
+                    if letter is None:
+                        elsewhere += 1
+                        continue
+                    email = EmailInput(
+                        text=letter.text, received_at=letter.received_at, email_id=letter.email_id
                     )
-                    err_console_print(f"still failing: {letter.email_id}: {exc}")
-                    continue
-                out.write(result.model_dump_json() + "\n")
-                out.flush()
-                box.remove(letter)  # only after the result was written
+                    try:
+                        result = await orch.aextract(email, strategy or letter.strategy)
+                    except AllProvidersFailed as exc:
+                        failed += 1
+                        box.put(
+                            letter.model_copy(
+                                update={
+                                    "errors": {k: str(v) for k, v in exc.failures.items()},
+                                    "failed_at": utc_now(),
+                                }
+                            )
+                        )
+                        err_console_print(f"still failing: {letter.email_id}: {exc}")
+                        continue
+                    out.write(result.model_dump_json() + "\n")
+                    out.flush()
+                    box.remove(letter)  # only after the result was written
         finally:
             await orch.aclose()
 
@@ -246,5 +261,8 @@ def run_dead_letters_replay(*, strategy: str | None, output: Path | None) -> int
     finally:
         if out is not sys.stdout:
             out.close()
-    err_console_print(f"replayed {len(letters) - failed} of {len(letters)}; {failed} still kept")
-    return int(ExitCode.NOT_EXTRACTED) if failed else int(ExitCode.OK)
+    done = len(letters) - failed - elsewhere
+    taken = f"; {elsewhere} taken by another replay" if elsewhere else ""
+    broken = f"; {len(unreadable)} unreadable" if unreadable else ""
+    err_console_print(f"replayed {done} of {len(letters)}; {failed} still kept{taken}{broken}")
+    return int(ExitCode.NOT_EXTRACTED) if failed or unreadable else int(ExitCode.OK)

@@ -265,7 +265,10 @@ def sentence_at(text: str, pos: int) -> str:
 def _relative(text: str, reference: dt.date) -> Iterator[DateMention]:
     for pattern, resolve in _RELATIVE:
         for m in pattern.finditer(text):
-            got = resolve(m, reference, sentence_at(text, m.start()))
+            try:
+                got = resolve(m, reference, sentence_at(text, m.start()))
+            except OverflowError:  # 어제 of 0001-01-01, 내일 of 9999-12-31: no such date
+                continue
             if got is not None:
                 value, precision = got
                 yield DateMention(value, "relative", m.start(), m.end(), m.group(0), precision)
@@ -352,7 +355,7 @@ def parse_date_value(value: str, reference: dt.date | None = None) -> dt.date | 
         return None
     try:
         return parsedate_to_datetime(value).date()
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         pass
     for mention in find_dates(value, reference):
         if mention.method != "relative":

@@ -48,6 +48,7 @@ _CHARSET_ALIASES = {"euc-kr": "cp949", "ks_c_5601-1987": "cp949", "x-windows-949
 _SUBJECT_LINE = "Subject: {subject}\n\n{body}"
 
 
+HEADER_SCAN_BYTES = 256 * 1024  # a header block longer than this is not a real message
 _TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
 
 
@@ -66,7 +67,7 @@ def looks_like_rfc822(text: str) -> bool:
     if lines and lines[0].startswith("From "):  # mbox separator line
         lines = lines[1:]
     names: set[str] = set()
-    for line in lines[:200]:
+    for line in lines:  # any number of header lines (Received: chains run long)
         if not line.strip():
             break
         if not _RFC_HEADER.match(line):
@@ -116,7 +117,7 @@ def _header_date(msg: Message) -> dt.date | None:
         return None
     try:
         return parsedate_to_datetime(str(raw)).date()  # the sender's local date
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return parse_date_value(str(raw))
 
 
@@ -202,7 +203,7 @@ def parse_email(
         raw = raw.removeprefix(b"\xef\xbb\xbf")
         if b"\x00" in raw or _looks_binary(raw[:4000].decode("latin-1")):
             raise InputError("input looks binary (NUL bytes or control characters), not email text")
-        head = raw[:8000].decode("utf-8", errors="replace")
+        head = raw[:HEADER_SCAN_BYTES].decode("utf-8", errors="replace")
         as_bytes: bytes | None = raw if looks_like_rfc822(head) else None
         text = "" if as_bytes is not None else _decode_bytes(raw)
     elif isinstance(raw, str):

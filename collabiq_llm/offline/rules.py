@@ -121,7 +121,7 @@ def split_email(text: str, received_at: dt.date | None) -> EmailParts:
     for dm in _DATE_HEADER.finditer(text):
         try:
             sent = parsedate_to_datetime(dm.group("v").strip()).date()
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             continue  # not an RFC 822 date: an event label such as "Date: Nov 5"
         anchor = anchor or sent
         text = text.replace(dm.group(0), "", 1)

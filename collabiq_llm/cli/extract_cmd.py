@@ -157,8 +157,13 @@ def _output(path: Path | None) -> Iterator[IO[str]]:
         fh = path.open("w", encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}") from None
-    with fh:
+    try:
         yield fh
+    except BaseException:
+        with contextlib.suppress(OSError):  # already failing (e.g. disk full): report that
+            fh.close()
+        raise
+    fh.close()
 
 
 def run_extract(
@@ -223,6 +228,7 @@ def _run_files(orchestrator, sources, strategy, output, received_at, pretty) -> 
     _refuse_output_among_inputs(output, [(n, -1) for n in sources if n != "-"])
     counts: Counter[str] = Counter()
     written = 0
+    failed: _StopOutput | None = None
 
     with _output(output) as fh:  # opened before any provider call: a bad path fails fast
         box = _dead_letter_box(orchestrator)
@@ -266,7 +272,11 @@ def _run_files(orchestrator, sources, strategy, output, received_at, pretty) -> 
         try:
             asyncio.run(_all())
         except _StopOutput as stop:
-            return _output_failed(stop.error, output, written, f"input {stop.name}")
+            failed = stop
+            with contextlib.suppress(OSError):
+                fh.close()  # the unwritten rest of its buffer would only fail again
+    if failed is not None:
+        return _output_failed(failed.error, output, written, f"input {failed.name}")
     return exit_code(counts)
 
 

@@ -11,7 +11,13 @@ from collabiq_llm.entities import utc_now
 from collabiq_llm.errors import ConfigurationError
 from collabiq_llm.providers.registry import remote_order
 from collabiq_llm.settings import Settings, normalise_strategy, provider_is_configured
-from collabiq_llm.state.api import CostTotals, ProviderSnapshot, StateSnapshot, StateStore
+from collabiq_llm.state.api import (
+    CostTotals,
+    OrchestrationConfig,
+    ProviderSnapshot,
+    StateSnapshot,
+    StateStore,
+)
 
 HEALTH_VALUES = (
     "healthy",
@@ -105,10 +111,16 @@ def _per_email(totals: CostTotals | None) -> dict[str, Any]:
     return {"emails": totals.emails, "cost_per_email_usd": known}
 
 
-def build_status(settings: Settings, store: StateStore) -> StatusReport:
+def build_status(
+    settings: Settings, store: StateStore, orchestration: OrchestrationConfig | None = None
+) -> StatusReport:
+    """``orchestration``: the saved set-strategy values already checked by the caller."""
     snapshot: StateSnapshot = store.snapshot()
-    orch = snapshot.orchestration
-    strategy = normalise_strategy(orch.strategy) if orch.strategy else settings.strategy
+    orch = orchestration or snapshot.orchestration
+    try:
+        strategy = normalise_strategy(orch.strategy) if orch.strategy else settings.strategy
+    except ValueError:  # an edited state file: the configured strategy is what runs
+        strategy = settings.strategy
     try:
         priority = remote_order(settings, orch.providers)
     except ConfigurationError:

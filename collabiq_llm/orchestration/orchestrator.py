@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sys
 import time
 from collections.abc import Callable
 
 from collabiq_llm.email.input import EmailInput, as_date
 from collabiq_llm.entities import Attempt, ExtractionResult, ResultMeta, utc_now
-from collabiq_llm.errors import AllProvidersFailed, LLMAPIError
+from collabiq_llm.errors import AllProvidersFailed, ConfigurationError, LLMAPIError
 from collabiq_llm.orchestration.best_match import run_best_match
 from collabiq_llm.orchestration.calls import CallContext, CallHandle, guarded_call, record
 from collabiq_llm.orchestration.consensus import run_consensus
@@ -58,6 +59,7 @@ class Orchestrator:
         self.store = store
         self._providers: dict[str, LLMProvider] = dict(providers or {})
         self._injected = providers is not None
+        self._warned_persisted = False
         self.ctx = CallContext(
             settings=self.settings, store=store, monotonic=monotonic, now=now, sleep=sleep
         )
@@ -68,14 +70,41 @@ class Orchestrator:
         """CLI/API argument > ``set-strategy`` (state) > settings (env > config file)."""
         if override:
             return normalise_strategy(override)
-        persisted = self.store.get_orchestration().strategy
+        persisted = self._persisted().strategy
         return normalise_strategy(persisted) if persisted else self.settings.strategy
+
+    def _persisted(self) -> OrchestrationConfig:
+        """What ``set-strategy`` saved, minus any value that is no longer valid (an edited
+        file, a provider since removed from the config): that value is ignored with one
+        warning, so ``status`` still works and ``set-strategy`` can repair it."""
+        saved = self.store.get_orchestration()
+        bad: list[str] = []
+        strategy, providers = saved.strategy, saved.providers
+        if strategy:
+            try:
+                normalise_strategy(strategy)
+            except ValueError:
+                bad.append(f"strategy {strategy!r}")
+                strategy = None
+        if providers is not None:
+            try:
+                remote_order(self.settings, providers)
+            except ConfigurationError:
+                bad.append(f"providers {providers!r}")
+                providers = None
+        if bad and not self._warned_persisted:
+            self._warned_persisted = True
+            sys.stderr.write(
+                f"collabiq: warning: ignoring the saved {' and '.join(bad)} (from set-strategy): "
+                "not valid; using the configured defaults (fix: collabiq llm set-strategy ...)\n"
+            )
+        return saved.model_copy(update={"strategy": strategy, "providers": providers})
 
     def provider_order(self) -> list[str]:
         """Remote providers in priority order (``set-strategy --providers`` > config)."""
         if self._injected:
             return [n for n in self._providers if n != OFFLINE]
-        explicit = self.store.get_orchestration().providers
+        explicit = self._persisted().providers
         return remote_order(self.settings, explicit)
 
     def set_strategy(self, name: str, providers: list[str] | None = None) -> OrchestrationConfig:
@@ -85,7 +114,7 @@ class Orchestrator:
             if not providers or len(set(providers)) != len(providers):
                 raise ValueError("providers must be a non-empty list without repeats")
             remote_order(self.settings, providers)  # validates names
-        current = self.store.get_orchestration()
+        current = self._persisted()
         return self.store.set_orchestration(
             OrchestrationConfig(
                 strategy=strategy,
@@ -252,7 +281,7 @@ class Orchestrator:
         """Per-provider health, breaker and cost, plus strategy and order (state only)."""
         from collabiq_llm.status import build_status
 
-        return build_status(self.settings, self.store)
+        return build_status(self.settings, self.store, self._persisted())
 
     def test_provider(self, name: str) -> bool:
         """A real lightweight call through ``name``; the outcome is recorded in health."""

@@ -81,8 +81,13 @@ def _tidy(text: str) -> str:
 def html_to_text(html: str) -> str:
     """Visible text of an HTML body: no script/style, one line per block, entities decoded."""
     parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
+    try:
+        parser.feed(html)
+        parser.close()
+    except (AssertionError, ValueError, IndexError):  # the stdlib parser on "<![" and kin
+        import html as html_lib
+
+        return html_lib.unescape(re.sub(r"<[^>]*>", " ", html)).strip()
     return parser.text()
 
 

@@ -97,7 +97,10 @@ def _message_body(msg: EmailMessage) -> str:
     """text/plain preferred; HTML converted when it is the only (or the only non-blank) body."""
     bodies: dict[str, str] = {}
     for kind in ("plain", "html"):
-        part = msg.get_body(preferencelist=(kind,))
+        try:
+            part = msg.get_body(preferencelist=(kind,))
+        except (AttributeError, TypeError, ValueError, LookupError):  # malformed nested parts
+            part = None  # trip the stdlib (a message/rfc822 part without headers): walk instead
         if part is not None and part.get_content_type() == f"text/{kind}":
             bodies[kind] = _part_text(part)
     if bodies.get("plain", "").strip():

@@ -13,6 +13,7 @@ _KEY_PATTERNS = re.compile(
     r"(sk-ant-[A-Za-z0-9_\-]{8,}|sk-(?:proj-)?[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{20,})"
 )
 MARKER = "[REDACTED]"
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^:@/\s]*:)[^@\s]+@")
 
 
 def register_secret(value: str | None) -> None:
@@ -27,4 +28,5 @@ def redact(text: object) -> str:
     for secret in sorted(_SECRETS, key=len, reverse=True):
         if secret in out:
             out = out.replace(secret, MARKER)
+    out = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}{MARKER}@", out)  # redis://u:pw@h
     return _KEY_PATTERNS.sub(MARKER, out)

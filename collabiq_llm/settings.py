@@ -17,6 +17,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from collabiq_llm.errors import ConfigurationError
@@ -133,6 +134,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         return {}
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"cannot read config file {path}: not UTF-8 (byte 0x{exc.object[exc.start]:02x} "
+            f"at offset {exc.start})"
+        ) from None
     except (tomllib.TOMLDecodeError, OSError) as exc:
         raise ConfigurationError(f"cannot read config file {path}: {exc}") from exc
 
@@ -143,7 +149,60 @@ def load_config_files() -> dict[str, Any]:
     user_path = user_config_path()
     if os.environ.get("COLLABIQ_CONFIG") and not user_path.exists():
         raise ConfigurationError(f"COLLABIQ_CONFIG points at a missing file: {user_path}")
-    return _deep_merge(defaults, _read_toml(user_path))
+    user = _read_toml(user_path)
+    warn_unknown_keys(user, str(user_path))
+    return _deep_merge(defaults, user)
+
+
+def _known_keys(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
+    """Field name -> nested settings model (None for a plain value)."""
+    nested = {
+        "breaker": BreakerSettings,
+        "failover": FailoverSettings,
+        "consensus": ConsensusSettings,
+        "best_match": BestMatchSettings,
+        "cost": CostSettings,
+    }
+    return {name: nested.get(name) if model is Settings else None for name in model.model_fields}
+
+
+def unknown_keys(config: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """Settings in a config file that nothing reads (``failure_treshold``), with the
+    closest real name: a misspelt key would otherwise be ignored without a word."""
+    import difflib
+
+    found: list[tuple[str, str | None]] = []
+
+    def check(table: dict[str, Any], model: type[BaseModel], prefix: str) -> None:
+        known = _known_keys(model)
+        for key, value in table.items():
+            if key in known:
+                sub = known[key]
+                if sub is not None and isinstance(value, dict):
+                    check(value, sub, f"{prefix}{key}.")
+                continue
+            close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)
+            found.append((prefix + key, prefix + close[0] if close else None))
+
+    check(config, Settings, "")
+    for name, entry in (config.get("providers") or {}).items():
+        if isinstance(entry, dict):
+            check(entry, ProviderConfig, f"providers.{name}.")
+    return found
+
+
+_WARNED: set[tuple[str, str]] = set()
+
+
+def warn_unknown_keys(config: dict[str, Any], where: str) -> None:
+    import sys
+
+    for key, guess in unknown_keys(config):
+        if (where, key) in _WARNED:
+            continue  # Settings is built more than once per process: say it once
+        _WARNED.add((where, key))
+        hint = f"; did you mean {guess!r}?" if guess else ""
+        sys.stderr.write(f"collabiq: warning: {where}: unknown setting {key!r} is ignored{hint}\n")
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -170,6 +229,13 @@ class Settings(BaseSettings):
             super().__init__(**values)
         except ValidationError as exc:
             raise ConfigurationError(describe_invalid_settings(exc)) from None
+        except SettingsError as exc:  # e.g. COLLABIQ_PRIORITY=claude (not a JSON list)
+            raise ConfigurationError(
+                f"invalid setting: {exc}; list and table values in COLLABIQ_* variables are "
+                'JSON, e.g. COLLABIQ_PRIORITY=\'["claude", "gemini"]\''
+            ) from None
+        except UnicodeDecodeError as exc:  # a .env file that is not UTF-8
+            raise ConfigurationError(f"cannot read .env: not UTF-8 ({exc.reason})") from None
 
     home: Path = Field(default_factory=resolve_home)
     state_url: str | None = None
@@ -200,6 +266,19 @@ class Settings(BaseSettings):
     @classmethod
     def _strategy(cls, value: str) -> str:
         return normalise_strategy(value)
+
+    @field_validator("companies_file")
+    @classmethod
+    def _companies_readable(cls, value: Path | None) -> Path | None:
+        """A companies file that exists must be UTF-8 TOML: found now (exit 4), not per email."""
+        if value is not None and value.is_file():
+            try:
+                tomllib.loads(value.read_bytes().decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"{value} is not UTF-8 (byte at offset {exc.start})") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"{value} is not valid TOML ({exc})") from None
+        return value
 
     @field_validator("providers")
     @classmethod
@@ -247,8 +326,25 @@ def _dotenv_values() -> dict[str, str | None]:
     values: dict[str, str | None] = {}
     for path in (resolve_home() / ".env", Path(".env")):
         if path.is_file():
-            values.update(dotenv_values(path))
+            try:
+                values.update(dotenv_values(path))
+            except UnicodeDecodeError as exc:
+                raise ConfigurationError(f"cannot read {path}: not UTF-8 ({exc.reason})") from None
     return values
+
+
+def clean_key(value: str, env_name: str) -> str:
+    """Keys arrive with a trailing newline or ``\\r`` (``$(cat key.txt)``, a CRLF .env):
+    strip it, or the provider echoes the whole key back in its 401. A control character
+    inside the key is a configuration error (exit 4), never sent."""
+    key = value.strip()
+    bad = next((ch for ch in key if ord(ch) < 32 or ord(ch) == 127), None)
+    if bad is not None:
+        raise ConfigurationError(
+            f"{env_name} contains a control character (U+{ord(bad):04X}) inside the key; "
+            "set it to the key alone"
+        )
+    return key
 
 
 def resolve_api_key(cfg: ProviderConfig) -> SecretStr | None:
@@ -261,8 +357,11 @@ def resolve_api_key(cfg: ProviderConfig) -> SecretStr | None:
                 dotenv = _dotenv_values()
             value = dotenv.get(env_name) or None
         if value:
+            register_secret(value)  # the raw form too: it may already be in an error
+            value = clean_key(value, env_name)
             register_secret(value)
-            return SecretStr(value)
+            if value:
+                return SecretStr(value)
     return None
 
 

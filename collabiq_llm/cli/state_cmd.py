@@ -44,10 +44,10 @@ def default_source() -> Path:
     from collabiq_llm.settings import Settings
 
     settings = Settings()
+    from collabiq_llm.state import json_state_folder
+
     url = (settings.state_url or "").strip()
-    if url.startswith("file://") and url.removeprefix("file://"):
-        return Path(url.removeprefix("file://")).expanduser()
-    return settings.state_dir
+    return json_state_folder(settings, url) if url.startswith("file://") else settings.state_dir
 
 
 def run_migrate(

@@ -128,6 +128,10 @@ def load_dataset(path: str | Path = DEFAULT_DATASET) -> list[EvalExample]:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise DatasetError(f"dataset not found: {file}") from exc
+    except IsADirectoryError as exc:
+        raise DatasetError(f"{file} is a directory, not a JSONL dataset") from exc
+    except OSError as exc:
+        raise DatasetError(f"cannot read {file}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{file}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     examples = parse_lines(text.splitlines(), str(file))

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -24,21 +25,44 @@ if TYPE_CHECKING:
     from collabiq_llm.settings import Settings
     from collabiq_llm.state.api import StateStore
 
-__all__ = ["import_redis", "make_store", "parse_state_url", "redact_url"]
+__all__ = [
+    "import_redis",
+    "json_state_folder",
+    "make_store",
+    "parse_state_url",
+    "redact_url",
+    "url_password",
+]
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@]*):(?P<pw>.*)@")
+
+
+def url_password(url: str) -> str | None:
+    """The password part of ``scheme://user:password@host`` as written (it may hold a raw
+    ``/`` that a URL parser would cut at), so it can be masked in every message."""
+    m = _USERINFO.match(url.strip())
+    return m.group("pw") if m and m.group("pw") else None
+
+
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (safe to print)."""
-    try:
-        parts = urlsplit(url)
-        if not parts.password:
-            return url
-    except ValueError:
-        return "<unparsable URL>"
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    """The URL with any password replaced by ``***`` (safe to print), even a malformed one."""
+    m = _USERINFO.match(url.strip())
+    if m and m.group("pw"):
+        return _USERINFO.sub(lambda g: f"{g.group('scheme')}{g.group('user')}:***@", url.strip())
+    return url
+
+
+def json_state_folder(settings: Settings, url: str) -> Path:
+    """The folder of ``file://DIR`` (or the default). A relative DIR is resolved against
+    ``COLLABIQ_HOME``, never the current folder: processes started anywhere share it."""
+    raw = url.strip().removeprefix("file://")
+    if not raw:
+        return settings.state_dir
+    folder = Path(raw).expanduser()
+    return folder if folder.is_absolute() else settings.home / folder
 
 
 def parse_state_url(url: str) -> tuple[str, str | None, str]:
@@ -53,8 +77,8 @@ def parse_state_url(url: str) -> tuple[str, str | None, str]:
     namespace = next((value for key, value in query if key == "namespace"), None)
     rest = urlencode([(key, value) for key, value in query if key != "namespace"])
     client_url = urlunsplit(parts._replace(query=rest))
-    if parts.password:
-        register_secret(parts.password)
+    for secret in (parts.password, url_password(url)):
+        register_secret(secret)
     return client_url, namespace, redact_url(client_url)
 
 
@@ -80,7 +104,13 @@ def _check_url(url: str) -> None:
         if not parts.hostname and not url.startswith("unix:"):
             raise ValueError("no host")
     except ValueError as exc:
-        raise ConfigurationError(f"invalid state_url {redact_url(url)!r}: {exc}") from None
+        why = str(exc)
+        secret = url_password(url)
+        if secret:
+            for piece in {secret, *re.split(r"[/:?#@]", secret)} - {""}:
+                why = why.replace(piece, "***")
+            why += " (a '/', '@' or ':' in the password must be percent-encoded, e.g. %2F)"
+        raise ConfigurationError(f"invalid state_url {redact_url(url)!r}: {why}") from None
 
 
 def make_store(settings: Settings) -> StateStore:
@@ -89,8 +119,7 @@ def make_store(settings: Settings) -> StateStore:
     if not url or url.startswith("file://"):
         from collabiq_llm.state.json_store import JsonStateStore
 
-        raw = url.removeprefix("file://")
-        folder = Path(raw).expanduser() if raw else settings.state_dir
+        folder = json_state_folder(settings, url)
         if folder.exists() and not folder.is_dir():
             raise ConfigurationError(f"state folder {folder} exists but is not a folder")
         return JsonStateStore(folder, settings.breaker, cost=settings.cost)

@@ -92,6 +92,9 @@ def unavailable_errors(redis: Any) -> tuple[type[BaseException], ...]:
         exc.OutOfMemoryError,
         exc.MasterDownError,
         exc.TryAgainError,
+        # the server refuses the command: a key of the wrong type (WRONGTYPE), an ACL
+        # without EVALSHA (NOPERM): nothing this process can fix; spool, as for an outage
+        exc.ResponseError,
     )
 
 

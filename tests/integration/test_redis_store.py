@@ -262,3 +262,42 @@ def test_status_names_the_backend_up_and_down(
     up = _status(monkeypatch, up_url)
     assert up["backend"] == "redis" and up["state_dir"].endswith("(namespace cli)")
     assert up["providers"]["offline"]["calls"] == 1
+
+
+def test_an_acl_without_evalsha_or_a_wrong_type_key_spools_instead_of_failing(
+    server: RedisServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 11: NOPERM / WRONGTYPE used to end a batch with exit 1; now the events are
+    spooled (kept, one warning naming the error) exactly as during an outage."""
+    import redis
+
+    admin = redis.Redis.from_url(server.url())
+    user = f"noeval{uuid.uuid4().hex[:6]}"
+    admin.execute_command("ACL", "SETUSER", user, "on", ">pw", "~*", "+@all", "-evalsha", "-eval")
+    namespace = ns()
+    url = f"redis://{user}:pw@127.0.0.1:{server.url().split(':')[-1].split('/')[0]}/0"
+    store = make(f"{url}?namespace={namespace}", tmp_path)
+    store.record_call(ok_call())  # no exception: spooled
+    assert store.acquire("claude").allowed
+    assert len(store.spool) == 1
+    err = capsys.readouterr().err
+    assert "NoPermissionError" in err and "events spooled to" in err and ":pw@" not in err
+
+    spool._warned.clear()
+    namespace = ns()
+    wrong = make(server.url(namespace), tmp_path / "w")
+    wrong.record_call(ok_call())
+    wrong.record_email(LedgerEntry(email_id="e", at=T0, strategy="failover", total_cost_usd=0.1))
+    keys = admin.keys(f"*{namespace}*")
+    assert keys
+    for key in keys:  # every key the store uses, turned into the wrong type
+        kind = admin.type(key)
+        admin.delete(key)
+        if kind == b"string":
+            admin.rpush(key, "x")
+        else:
+            admin.set(key, "x")
+    wrong.record_call(ok_call())
+    wrong.record_email(LedgerEntry(email_id="f", at=T0, strategy="failover", total_cost_usd=0.1))
+    assert len(wrong.spool) == 2  # kept for later, not lost, no exception
+    assert "WRONGTYPE" in capsys.readouterr().err

@@ -112,3 +112,19 @@ def test_case_14_a_misspelt_key_is_named(isolated_home: Path) -> None:
     res = run_cli("llm", "status")
     assert res.exit_code == 0
     assert "'breaker.failure_treshold'" in res.stderr and "breaker.failure_threshold" in res.stderr
+
+
+def test_case_2_a_deeply_nested_eml_among_files_stops_nothing(tmp_path: Path) -> None:
+    msg = "Content-Type: text/plain\n\nhi"
+    for d in range(1_500):
+        msg = f"Content-Type: multipart/mixed; boundary=b{d}\n\n--b{d}\n{msg}\n--b{d}--\n"
+    deep = tmp_path / "deep.eml"
+    deep.write_text("From: a@example.com\nMIME-Version: 1.0\n" + msg, "utf-8")
+    ok = tmp_path / "ok.txt"
+    ok.write_text(EMAIL, "utf-8")
+    res = run_cli("llm", "extract", str(ok), str(deep), str(ok))
+    assert res.exit_code == 2 and "Traceback" not in res.stderr
+    lines = res.json_lines()
+    assert len(lines) == 3 and lines[1]["error_kind"] == "bad_input"
+    assert "nested too deeply" in lines[1]["error"]
+    assert lines[0]["startup_name"] == lines[2]["startup_name"] == "본봄"

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from collabiq_llm.entities import utc_now
+from collabiq_llm.clock import utc_now
 from collabiq_llm.errors import ConfigurationError
 from collabiq_llm.providers.registry import remote_order
 from collabiq_llm.settings import Settings, normalise_strategy, provider_is_configured

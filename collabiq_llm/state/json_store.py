@@ -30,7 +30,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from collabiq_llm.entities import utc_now
+from collabiq_llm.clock import utc_now
 from collabiq_llm.settings import BreakerSettings, CostSettings, normalise_strategy
 from collabiq_llm.state import breaker, costs, health
 from collabiq_llm.state.api import (

@@ -79,6 +79,7 @@ class StatusReport(BaseModel):
     totals: Totals
     thresholds: dict[str, float | int]
     generated_at: dt.datetime
+    pending_events: int = 0  # recorded but not yet in the shared state (queued or spooled)
 
 
 def health_of(snap: ProviderSnapshot, configured: bool) -> str:
@@ -175,4 +176,5 @@ def build_status(settings: Settings, store: StateStore) -> StatusReport:
             "abstain_threshold": settings.consensus.abstain_threshold,
         },
         generated_at=utc_now(),
+        pending_events=snapshot.pending_events,
     )

@@ -161,4 +161,9 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
         say(f"state:      {report.backend} at {escape(report.state_dir)}")
     else:
         say(f"strategy: {report.strategy}    primary: {primary}    (* = primary)")
+    if report.pending_events or detailed:
+        say(
+            f"pending:    {report.pending_events} state event(s) recorded but not yet in the "
+            "shared state (spooled; applied by the next collabiq process)"
+        )
     return int(ExitCode.OK)

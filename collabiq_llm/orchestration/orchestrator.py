@@ -243,9 +243,13 @@ class Orchestrator:
         )
 
     async def aclose(self) -> None:
-        """Close every SDK client (they are bound to the event loop that made them)."""
+        """Close every SDK client (they are bound to the event loop that made them) and
+        commit the state events the store still holds (it group-commits a batch's events)."""
         for provider in self._providers.values():
             await provider.aclose()
+        flush = getattr(self.store, "flush", None)
+        if flush is not None:
+            await asyncio.to_thread(flush)
 
     # ---- admin ---------------------------------------------------------
     def get_provider_status(self):

@@ -14,23 +14,48 @@ files 0600, each with ``"schema": 1``):
 * ``orchestration.json`` — what ``set-strategy`` persisted.
 * ``*.lock`` — sidecar lock files (content irrelevant, never deleted).
 
+* ``pending/*.json`` — events a process could not write before it exited (see
+  ``state/pending.py``); applied exactly once by the next process that commits.
+
 ``acquire`` reads without a lock and decides at once when the breaker is CLOSED
 or still OPEN; only when a probe slot may be claimed (HALF_OPEN, or OPEN past its
 cooldown) does it run a locked transaction. No lock is held across a provider call.
+Parsed files are kept while their signature (inode, mtime, size) is unchanged, so
+a read that finds nothing new costs one ``stat``.
+
+Group commit (``commit_interval_s`` > 0, as ``make_store`` configures it): events
+are queued in memory and written together — one locked, fsync'd rewrite of each
+file per interval or per ``commit_max_events`` events, and at exit
+(:meth:`JsonStateStore.close`, also run by ``atexit``). What the breaker needs at
+once is written through: any event that changes a provider's breaker (a counted
+failure, a probe's result, a success after failures) commits the queue
+immediately, so other processes see failures and openings without delay; counters
+(successes, latency, tokens, cost, the ledger) reach other processes within the
+interval. This process's own reads (``snapshot``, ``acquire``) always include its
+queued events. A crash loses at most the events of the last interval; files are
+never torn (each write is atomic). An event that cannot be written in time (lock
+busy, disk full) stays queued and is retried — never dropped; at exit it is
+spooled to ``pending/``. ``commit_interval_s=0`` (the default here) commits every
+event as it comes.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import os
 import secrets
+import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from collabiq_llm.clock import utc_now
+from collabiq_llm.errors import StateError
 from collabiq_llm.settings import BreakerSettings, CostSettings, normalise_strategy
 from collabiq_llm.state import breaker, costs, health
 from collabiq_llm.state.api import (
@@ -46,9 +71,13 @@ from collabiq_llm.state.breaker import BreakerState
 from collabiq_llm.state.costs import EmailCosts, Usage
 from collabiq_llm.state.health import HealthStats
 from collabiq_llm.state.jsonfile import CorruptFile, JsonFile, append_line, notify
+from collabiq_llm.state.pending import Batch, QueuedCall, SpoolDir, remember
 
 SCHEMA = 1
 LEDGER_KEEP = 3
+COMMIT_INTERVAL_S = 1.0  # what make_store uses: a crash loses at most this much
+COMMIT_MAX_EVENTS = 100
+RETRY_S = 1.0  # a commit that failed (lock busy, disk full) is retried this often
 
 
 class ProviderRecord(BaseModel):
@@ -61,6 +90,23 @@ class ProviderRecord(BaseModel):
 
 class HealthDoc(BaseModel):
     providers: dict[str, ProviderRecord] = Field(default_factory=dict)
+    applied: list[str] = Field(default_factory=list)  # spooled batch ids already applied
+
+
+class CostsDoc(EmailCosts):
+    applied: list[str] = Field(default_factory=list)  # spooled batch ids already applied
+
+
+_open_stores: set[JsonStateStore] = set()  # stores holding queued events (kept alive until
+# written: a store dropped by its owner still commits them, from its timer or at exit)
+
+
+@atexit.register
+def _close_open_stores() -> None:
+    """Normal exit, ``sys.exit`` or Ctrl-C: write (or spool) every queued event."""
+    for store in list(_open_stores):
+        with contextlib.suppress(Exception):
+            store.close()
 
 
 def provider_snapshot(
@@ -109,6 +155,8 @@ class JsonStateStore:
         clock: Callable[[], dt.datetime] = utc_now,
         lock_timeout_s: float = 10.0,
         ledger_keep: int = LEDGER_KEEP,
+        commit_interval_s: float = 0.0,
+        commit_max_events: int = COMMIT_MAX_EVENTS,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.breaker_cfg = breaker
@@ -116,6 +164,8 @@ class JsonStateStore:
         self.clock = clock
         self.ledger_keep = max(1, ledger_keep)
         self.ledger_path = self.state_dir / "ledger.jsonl"
+        self.commit_interval_s = max(0.0, commit_interval_s)
+        self.commit_max_events = max(1, commit_max_events)
 
         def file(name: str, model: type[BaseModel]) -> JsonFile:  # type: ignore[type-arg]
             return JsonFile(
@@ -123,11 +173,49 @@ class JsonStateStore:
             )
 
         self._health: JsonFile[HealthDoc] = file("health.json", HealthDoc)
-        self._costs: JsonFile[EmailCosts] = file("costs.json", EmailCosts)
+        self._costs: JsonFile[CostsDoc] = file("costs.json", CostsDoc)
         self._orch: JsonFile[OrchestrationConfig] = file("orchestration.json", OrchestrationConfig)
+        self.spool = SpoolDir(self.state_dir)
+        # queued events and the views (file as last read + queued events) they are part of
+        self._mutex = threading.RLock()
+        self._queue = Batch()
+        self._queued_since: float | None = None
+        self._timer: threading.Timer | None = None
+        self._health_view: tuple[object, HealthDoc] | None = None
+        self._costs_view: tuple[object, CostsDoc] | None = None
+        self._orch_view: tuple[object, OrchestrationConfig] | None = None
+        self._warned = False
 
     def _now(self) -> dt.datetime:
         return as_utc(self.clock())
+
+    # -- views: the file as last read, plus this process's queued events -------------------
+
+    def _health_doc(self) -> HealthDoc:
+        """Caller holds ``_mutex``. Re-read only when another write replaced the file."""
+        sig = self._health.signature()
+        if self._health_view is None or self._health_view[0] != sig:
+            doc = self._health.read()
+            for queued in self._queue.calls:
+                self._apply_call(doc, queued)
+            self._health_view = (sig, doc)
+        return self._health_view[1]
+
+    def _costs_doc(self) -> CostsDoc:
+        sig = self._costs.signature()
+        if self._costs_view is None or self._costs_view[0] != sig:
+            doc = self._costs.read()
+            for entry in self._queue.emails:
+                _add_email(doc, entry)
+            self._costs_view = (sig, doc)
+        return self._costs_view[1]
+
+    def get_orchestration(self) -> OrchestrationConfig:
+        with self._mutex:
+            sig = self._orch.signature()
+            if self._orch_view is None or self._orch_view[0] != sig:
+                self._orch_view = (sig, self._orch.read())
+            return self._orch_view[1].model_copy()
 
     # -- before a call ---------------------------------------------------------------------
 
@@ -155,8 +243,9 @@ class JsonStateStore:
         """May ``provider`` be called now? Claims a half-open probe slot when it is one."""
         now = self._now()
         token = f"{os.getpid()}-{secrets.token_hex(6)}"
-        rec = self._health.read().providers.get(provider, ProviderRecord())
-        _, permit = self._decide(rec, now, token, budget_daily_usd, budget_monthly_usd)
+        with self._mutex:
+            rec = self._health_doc().providers.get(provider) or ProviderRecord()
+            _, permit = self._decide(rec, now, token, budget_daily_usd, budget_monthly_usd)
         if permit.state != "half_open" or not permit.allowed:
             return permit  # closed, still open, over budget or no free slot: nothing to write
 
@@ -171,46 +260,169 @@ class JsonStateStore:
 
     # -- after a call ----------------------------------------------------------------------
 
+    def _apply_call(self, doc: HealthDoc, queued: QueuedCall) -> bool:
+        """Breaker, health and usage of one call; True when the breaker changed."""
+        event = queued.event
+        rec = doc.providers.setdefault(event.provider, ProviderRecord())
+        before = rec.breaker
+        rec.breaker = breaker.record(
+            rec.breaker,
+            self.breaker_cfg,
+            queued.now,
+            ok=event.ok,
+            kind=event.error_kind,
+            retry_after_s=event.retry_after_s,
+            counts=event.counts_against_provider,
+            probe_token=event.probe_token,
+        )
+        rec.health = health.record(rec.health, event)
+        rec.usage = costs.add_usage(
+            rec.usage,
+            at=event.at,
+            input_tokens=event.input_tokens,
+            output_tokens=event.output_tokens,
+            cost_usd=event.cost_usd,
+        )
+        return rec.breaker != before
+
     def record_call(self, event: CallEvent) -> None:
-        """Breaker, health and usage of one call, in one transaction."""
-        now = self._now()
+        """Queue the call's breaker, health and usage update (one event, applied as a whole).
 
-        def txn(doc: HealthDoc) -> None:
-            rec = doc.providers.setdefault(event.provider, ProviderRecord())
-            rec.breaker = breaker.record(
-                rec.breaker,
-                self.breaker_cfg,
-                now,
-                ok=event.ok,
-                kind=event.error_kind,
-                retry_after_s=event.retry_after_s,
-                counts=event.counts_against_provider,
-                probe_token=event.probe_token,
-            )
-            rec.health = health.record(rec.health, event)
-            rec.usage = costs.add_usage(
-                rec.usage,
-                at=event.at,
-                input_tokens=event.input_tokens,
-                output_tokens=event.output_tokens,
-                cost_usd=event.cost_usd,
-            )
-
-        self._health.update(txn)
+        Committed at once when it changes the breaker; otherwise with the next group.
+        """
+        queued = QueuedCall(event=event, now=self._now())
+        with self._mutex:
+            breaker_changed = self._apply_call(self._health_doc(), queued)
+            self._queue.calls.append(queued)
+            self._queued(urgent=breaker_changed)
 
     def record_email(self, entry: LedgerEntry) -> None:
-        """Append the email to the ledger and add it to the totals, under one lock."""
+        """Queue the email for the ledger and the totals (written together, under one lock)."""
+        with self._mutex:
+            _add_email(self._costs_doc(), entry)
+            self._queue.emails.append(entry)
+            self._queued(urgent=False)
 
-        def txn(doc: EmailCosts) -> EmailCosts:
-            self._append_ledger(costs.ledger_line(entry))
-            new = costs.add_email(doc, entry)
-            for field in type(new).model_fields:
-                setattr(doc, field, getattr(new, field))
-            return doc
+    # -- group commit ----------------------------------------------------------------------
 
-        self._costs.update(txn)
+    def _queued(self, *, urgent: bool) -> None:
+        """Caller holds ``_mutex``: commit now when due, else make sure a timer will."""
+        now = time.monotonic()
+        if self._queued_since is None:
+            self._queued_since = now
+            _open_stores.add(self)
+        due = (
+            urgent
+            or self.commit_interval_s == 0
+            or len(self._queue) >= self.commit_max_events
+            or now - self._queued_since >= self.commit_interval_s
+        )
+        if not due:
+            self._arm_timer(self.commit_interval_s - (now - self._queued_since))
+        elif not self._commit():
+            self._arm_timer(RETRY_S)
 
-    def _append_ledger(self, line: str) -> None:
+    def _arm_timer(self, delay: float) -> None:
+        if self._timer is None:
+            self._timer = threading.Timer(max(delay, 0.01), self._on_timer)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _on_timer(self) -> None:
+        with self._mutex:
+            self._timer = None
+            if (self._queue or self.spool.files()) and not self._commit():
+                self._arm_timer(RETRY_S)
+
+    def flush(self) -> bool:
+        """Commit every queued (and spooled) event now; False when the state files are busy
+        or unwritable (the events stay queued and are retried)."""
+        with self._mutex:
+            return self._commit()
+
+    def close(self) -> None:
+        """Flush; what still cannot be written is spooled to ``pending/`` for the next process."""
+        with self._mutex:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._commit() or not self._queue:
+                return
+            batch, count = self._queue, len(self._queue)
+            try:
+                where = self.spool.write(batch)
+            except OSError as exc:
+                _warn(f"{count} state event(s) could not be written or spooled ({exc}); lost")
+            else:
+                _warn(
+                    f"{count} state event(s) could not be written in time; kept in {where} "
+                    "and applied by the next collabiq process"
+                )
+            self._queue = Batch()
+            self._queued_since = None
+            _open_stores.discard(self)
+
+    def _commit(self) -> bool:
+        """Caller holds ``_mutex``. One locked write per file for the queue and any spool files.
+
+        Each part is cleared from the queue as soon as its file is written, so a failure
+        of the second file never re-applies the first. Spool files are applied by id
+        (exactly once) and deleted once both files have them.
+        """
+        spooled = [] if not self.spool.path.exists() else self.spool.batches()
+        if not self._queue and not spooled:
+            return True
+        try:
+            if self._queue.calls or any(b.calls for _, b in spooled):
+                calls = list(self._queue.calls)
+                self._health.update(lambda doc: self._commit_calls(doc, calls, spooled))
+                del self._queue.calls[: len(calls)]
+                self._health_view = None
+            if self._queue.emails or any(b.emails for _, b in spooled):
+                emails = list(self._queue.emails)
+                self._costs.update(lambda doc: self._commit_emails(doc, emails, spooled))
+                del self._queue.emails[: len(emails)]
+                self._costs_view = None
+        except StateError as exc:
+            if not self._warned:
+                self._warned = True
+                _warn(
+                    f"state store busy or unwritable ({exc}); {len(self._queue)} event(s) "
+                    "kept in memory and retried, none dropped"
+                )
+            return False
+        for path, _ in spooled:
+            self.spool.remove(path)
+        if not self._queue:
+            self._queued_since = None
+            _open_stores.discard(self)
+        return True
+
+    def _commit_calls(
+        self, doc: HealthDoc, calls: list[QueuedCall], spooled: list[tuple[Path, Batch]]
+    ) -> None:
+        for _, batch in spooled:
+            if batch.calls and batch.id not in doc.applied:
+                for queued in batch.calls:
+                    self._apply_call(doc, queued)
+                doc.applied = remember(doc.applied, batch.id)
+        for queued in calls:
+            self._apply_call(doc, queued)
+
+    def _commit_emails(
+        self, doc: CostsDoc, emails: list[LedgerEntry], spooled: list[tuple[Path, Batch]]
+    ) -> None:
+        todo = [e for _, b in spooled if b.id not in doc.applied for e in b.emails]
+        todo += emails
+        if todo:
+            self._append_ledger([costs.ledger_line(e) for e in todo])
+        for entry in todo:
+            _add_email(doc, entry)
+        for _, batch in spooled:
+            if batch.emails and batch.id not in doc.applied:
+                doc.applied = remember(doc.applied, batch.id)
+
+    def _append_ledger(self, lines: list[str]) -> None:
         """Caller holds the costs lock. Rotate first when the live file is past its size."""
         with contextlib.suppress(FileNotFoundError):
             if self.ledger_path.stat().st_size >= self.cost_cfg.ledger_max_bytes:
@@ -220,10 +432,11 @@ class JsonStateStore:
                             src.unlink()
                         else:
                             os.replace(src, dst)
-        append_line(self.ledger_path, line)
+        append_line(self.ledger_path, "\n".join(lines))
 
     def read_ledger(self, limit: int | None = None) -> list[LedgerEntry]:
         """Ledger entries, oldest first (the last ``limit``); bad lines skipped with a warning."""
+        self.flush()
         entries: list[LedgerEntry] = []
         for path in costs.ledger_files(self.ledger_path, self.ledger_keep):
             try:
@@ -244,32 +457,39 @@ class JsonStateStore:
                         path, f"{bad} unreadable line(s)", action="skipped them; file left in place"
                     )
                 )
+        with self._mutex:  # queued entries that could not be written yet
+            entries += self._queue.emails
         return entries[-limit:] if limit else entries
 
     # -- reading and admin -----------------------------------------------------------------
 
     def snapshot(self) -> StateSnapshot:
-        """Everything status shows, read without locks (each file is read atomically)."""
+        """Everything status shows, read without locks (each file is read atomically),
+        including this process's queued events; ``pending_events`` counts what is not
+        in the shared files yet (queued here, or spooled by a process that exited)."""
         now = self._now()
-        doc = self._health.read()
-        totals = self._costs.read()
-        return StateSnapshot(
-            backend=self.backend,
-            location=str(self.state_dir),
-            providers={
+        with self._mutex:
+            doc = self._health_doc()
+            totals = self._costs_doc()
+            providers = {
                 name: provider_snapshot(rec, self.breaker_cfg, now)
                 for name, rec in doc.providers.items()
-            },
-            emails=totals.emails,
-            total_cost_usd=totals.total_cost_usd,
-            unpriced_emails=totals.unpriced_emails,
-            cost_by_strategy=dict(totals.by_strategy),
-            email_cost_by_provider=dict(totals.by_provider),
-            orchestration=self._orch.read(),
-        )
-
-    def get_orchestration(self) -> OrchestrationConfig:
-        return self._orch.read()
+            }
+            queued = len(self._queue)
+            snap = StateSnapshot(
+                backend=self.backend,
+                location=str(self.state_dir),
+                providers=providers,
+                emails=totals.emails,
+                total_cost_usd=totals.total_cost_usd,
+                unpriced_emails=totals.unpriced_emails,
+                cost_by_strategy=dict(totals.by_strategy),
+                email_cost_by_provider=dict(totals.by_provider),
+                orchestration=self.get_orchestration(),
+            )
+        spooled = self.spool.count_events() if self.spool.path.exists() else 0
+        snap.pending_events = queued + spooled
+        return snap
 
     def set_orchestration(self, config: OrchestrationConfig) -> OrchestrationConfig:
         """Persist the fields the caller set (explicit ``None`` clears one); returns the result.
@@ -292,6 +512,7 @@ class JsonStateStore:
 
     def reset(self, provider: str) -> None:
         """Close the breaker by hand and clear consecutive failures; history stays."""
+        self.flush()
 
         def txn(doc: HealthDoc) -> None:
             rec = doc.providers.get(provider)
@@ -299,3 +520,18 @@ class JsonStateStore:
                 rec.breaker = breaker.reset(rec.breaker)
 
         self._health.update(txn)
+        with self._mutex:
+            self._health_view = None
+
+
+def _add_email(doc: EmailCosts, entry: LedgerEntry) -> None:
+    """Add one email to the totals in place (``costs.add_email`` returns a new model)."""
+    new = costs.add_email(doc, entry)
+    for field in type(new).model_fields:
+        setattr(doc, field, getattr(new, field))
+
+
+def _warn(message: str) -> None:
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"collabiq: warning: {message}\n")
+        sys.stderr.flush()

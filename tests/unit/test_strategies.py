@@ -313,25 +313,29 @@ def test_unexpected_exceptions_fail_over_but_never_open_the_breaker() -> None:
     assert snap.breaker == "closed" and snap.consecutive_failures == 0
 
 
-def test_a_stuck_state_lock_costs_a_warning_not_the_email(
+def test_a_stuck_state_lock_costs_a_warning_not_the_email_nor_its_events(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """Locks held past their timeout: both emails are extracted, one warning, and every
+    event is kept and written once the locks are free (issue 11: never dropped)."""
     from filelock import FileLock
-
-    from collabiq_llm.orchestration import calls
 
     s = Settings()
     store = JsonStateStore(s.state_dir, s.breaker, cost=s.cost, lock_timeout_s=0.1)
     a = ScriptedProvider("gemini", [answer()])
     orch = Orchestrator(s, store=store, providers={"gemini": a})
     store.snapshot()  # creates the folder
-    calls._state_warned = False
     with (
         FileLock(str(s.state_dir / "health.json.lock")),
         FileLock(str(s.state_dir / "costs.json.lock")),
     ):
         first = orch.extract(EMAIL)
         second = orch.extract(EMAIL)
+        assert store.snapshot().pending_events == 4  # 2 calls + 2 emails, none on disk
     assert first.meta.provider == second.meta.provider == "gemini"
     err = capsys.readouterr().err
-    assert err.count("state store unavailable") == 1
+    assert err.count("kept in memory and retried, none dropped") == 1
+    assert store.flush()
+    on_disk = JsonStateStore(s.state_dir, s.breaker, cost=s.cost).snapshot()
+    assert on_disk.providers["gemini"].calls == 2 and on_disk.emails == 2
+    assert on_disk.pending_events == 0

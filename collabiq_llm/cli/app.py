@@ -23,6 +23,21 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM (``kill``, a container stop) ends the process as Ctrl-C does: through
+    ``atexit``, so the state events a batch still holds are written (or spooled)."""
+    import signal
+
+    def terminated(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread (an embedding application): leave it alone
+        pass
+
+
 def main() -> None:
     """Console-script entry point: run the app, turn known errors into one-line messages."""
     from collabiq_llm.cli.fast import route
@@ -33,6 +48,7 @@ def main() -> None:
         InputError,
     )
 
+    _exit_cleanly_on_sigterm()
     try:
         fast = route(sys.argv[1:])
         if fast is not None:

@@ -191,20 +191,37 @@ class JsonStateStore:
 
     # -- views: the file as last read, plus this process's queued events -------------------
 
+    def _spooled(self) -> tuple[tuple[object, ...], list[Batch]]:
+        """(signature, batches) of the spool folder; one ``stat`` when it does not exist."""
+        if not self.spool.path.exists():
+            return (), []
+        found = self.spool.batches()
+        return tuple((str(path), len(batch)) for path, batch in found), [b for _, b in found]
+
     def _health_doc(self) -> HealthDoc:
-        """Caller holds ``_mutex``. Re-read only when another write replaced the file."""
-        sig = self._health.signature()
+        """Caller holds ``_mutex``. The file, plus spooled batches it does not have yet, plus
+        this process's queue: what the state will be once everything is written. Re-read
+        only when another write replaced the file (or the spool changed)."""
+        spool_sig, spooled = self._spooled()
+        sig = (self._health.signature(), spool_sig)
         if self._health_view is None or self._health_view[0] != sig:
             doc = self._health.read()
+            for batch in spooled:
+                if batch.id not in doc.applied:
+                    for queued in batch.calls:
+                        self._apply_call(doc, queued)
             for queued in self._queue.calls:
                 self._apply_call(doc, queued)
             self._health_view = (sig, doc)
         return self._health_view[1]
 
     def _costs_doc(self) -> CostsDoc:
-        sig = self._costs.signature()
+        spool_sig, spooled = self._spooled()
+        sig = (self._costs.signature(), spool_sig)
         if self._costs_view is None or self._costs_view[0] != sig:
             doc = self._costs.read()
+            for entry in [e for b in spooled if b.id not in doc.applied for e in b.emails]:
+                _add_email(doc, entry)
             for entry in self._queue.emails:
                 _add_email(doc, entry)
             self._costs_view = (sig, doc)
@@ -465,8 +482,8 @@ class JsonStateStore:
 
     def snapshot(self) -> StateSnapshot:
         """Everything status shows, read without locks (each file is read atomically),
-        including this process's queued events; ``pending_events`` counts what is not
-        in the shared files yet (queued here, or spooled by a process that exited)."""
+        including spooled and queued events, so counts always match what was extracted;
+        ``pending_events`` says how many of them are not in the shared files yet."""
         now = self._now()
         with self._mutex:
             doc = self._health_doc()

@@ -15,7 +15,13 @@ from collabiq_llm.email.input import EmailInput, as_date
 from collabiq_llm.entities import Attempt, ExtractionResult, ResultMeta, utc_now
 from collabiq_llm.errors import AllProvidersFailed, LLMAPIError
 from collabiq_llm.orchestration.best_match import run_best_match
-from collabiq_llm.orchestration.calls import CallContext, CallHandle, guarded_call, record
+from collabiq_llm.orchestration.calls import (
+    CallContext,
+    CallHandle,
+    guarded_call,
+    in_memory,
+    record,
+)
 from collabiq_llm.orchestration.consensus import run_consensus
 from collabiq_llm.orchestration.failover import run_failover
 from collabiq_llm.orchestration.outcome import StrategyOutcome
@@ -62,6 +68,8 @@ class Orchestrator:
             settings=self.settings, store=store, monotonic=monotonic, now=now, sleep=sleep
         )
         self._canonicaliser: Callable[[str], str | None] | bool | None = False
+        # remote_order checks keys (env, .env file) on every call: once per explicit order
+        self._orders: dict[tuple[str, ...] | None, list[str]] = {}
 
     # ---- configuration -------------------------------------------------
     def active_strategy(self, override: str | None = None) -> str:
@@ -76,7 +84,10 @@ class Orchestrator:
         if self._injected:
             return [n for n in self._providers if n != OFFLINE]
         explicit = self.store.get_orchestration().providers
-        return remote_order(self.settings, explicit)
+        key = tuple(explicit) if explicit else None
+        if key not in self._orders:
+            self._orders[key] = remote_order(self.settings, explicit)
+        return list(self._orders[key])
 
     def set_strategy(self, name: str, providers: list[str] | None = None) -> OrchestrationConfig:
         """Persist the strategy (and optionally the provider order) for every process."""
@@ -190,7 +201,10 @@ class Orchestrator:
             preload = getattr(provider, "preload_sdk", None)
             if preload is not None:
                 preload()
-        snapshot = await asyncio.to_thread(self.store.snapshot)  # unlocked read: no StateError
+        if in_memory(self.store):  # unlocked read: no StateError
+            snapshot = self.store.snapshot()
+        else:
+            snapshot = await asyncio.to_thread(self.store.snapshot)
         return await run_failover(self.ctx, providers, email, snapshot)
 
     def _last_resort_enabled(self) -> bool:

@@ -177,10 +177,15 @@ class JsonStateStore:
         self._orch: JsonFile[OrchestrationConfig] = file("orchestration.json", OrchestrationConfig)
         self.spool = SpoolDir(self.state_dir)
         # queued events and the views (file as last read + queued events) they are part of
-        self._mutex = threading.RLock()
+        self._mutex = threading.RLock()  # never held across file I/O that may wait for a lock
+        self._commit_lock = threading.Lock()  # one commit at a time in this process
         self._queue = Batch()
+        self._inflight: Batch | None = None  # being written; views skip it once a file has it
         self._queued_since: float | None = None
-        self._timer: threading.Timer | None = None
+        self._wake = threading.Event()
+        self._idle = threading.Event()  # set while nothing is queued or in flight
+        self._idle.set()
+        self._committer: threading.Thread | None = None
         self._health_view: tuple[object, HealthDoc] | None = None
         self._costs_view: tuple[object, CostsDoc] | None = None
         self._orch_view: tuple[object, OrchestrationConfig] | None = None
@@ -198,6 +203,10 @@ class JsonStateStore:
         found = self.spool.batches()
         return tuple((str(path), len(batch)) for path, batch in found), [b for _, b in found]
 
+    def _unwritten(self) -> list[Batch]:
+        """This process's batches not known to be written: in flight, then queued."""
+        return [b for b in (self._inflight, self._queue) if b is not None]
+
     def _health_doc(self) -> HealthDoc:
         """Caller holds ``_mutex``. The file, plus spooled batches it does not have yet, plus
         this process's queue: what the state will be once everything is written. Re-read
@@ -206,12 +215,10 @@ class JsonStateStore:
         sig = (self._health.signature(), spool_sig)
         if self._health_view is None or self._health_view[0] != sig:
             doc = self._health.read()
-            for batch in spooled:
+            for batch in [*spooled, *self._unwritten()]:
                 if batch.id not in doc.applied:
                     for queued in batch.calls:
                         self._apply_call(doc, queued)
-            for queued in self._queue.calls:
-                self._apply_call(doc, queued)
             self._health_view = (sig, doc)
         return self._health_view[1]
 
@@ -220,9 +227,8 @@ class JsonStateStore:
         sig = (self._costs.signature(), spool_sig)
         if self._costs_view is None or self._costs_view[0] != sig:
             doc = self._costs.read()
-            for entry in [e for b in spooled if b.id not in doc.applied for e in b.emails]:
-                _add_email(doc, entry)
-            for entry in self._queue.emails:
+            batches = [*spooled, *self._unwritten()]
+            for entry in [e for b in batches if b.id not in doc.applied for e in b.emails]:
                 _add_email(doc, entry)
             self._costs_view = (sig, doc)
         return self._costs_view[1]
@@ -250,6 +256,24 @@ class JsonStateStore:
             return rec.breaker, Permit(allowed=False, state=state, reason=over[0], retry_at=over[1])
         return breaker.acquire(rec.breaker, self.breaker_cfg, now, token)
 
+    def acquire_nowait(
+        self,
+        provider: str,
+        *,
+        budget_daily_usd: float | None = None,
+        budget_monthly_usd: float | None = None,
+    ) -> Permit | None:
+        """The permit when it needs no locked write (closed, open, over budget, no free
+        probe slot) — the usual case, answered from memory; ``None`` when a half-open
+        probe slot must be claimed (then call :meth:`acquire`, which takes the lock)."""
+        now = self._now()
+        with self._mutex:
+            rec = self._health_doc().providers.get(provider) or ProviderRecord()
+            _, permit = self._decide(rec, now, "-", budget_daily_usd, budget_monthly_usd)
+        if permit.state == "half_open" and permit.allowed:
+            return None
+        return permit
+
     def acquire(
         self,
         provider: str,
@@ -258,13 +282,12 @@ class JsonStateStore:
         budget_monthly_usd: float | None = None,
     ) -> Permit:
         """May ``provider`` be called now? Claims a half-open probe slot when it is one."""
+        budgets = {"budget_daily_usd": budget_daily_usd, "budget_monthly_usd": budget_monthly_usd}
+        permit = self.acquire_nowait(provider, **budgets)
+        if permit is not None:
+            return permit  # closed, still open, over budget or no free slot: nothing to write
         now = self._now()
         token = f"{os.getpid()}-{secrets.token_hex(6)}"
-        with self._mutex:
-            rec = self._health_doc().providers.get(provider) or ProviderRecord()
-            _, permit = self._decide(rec, now, token, budget_daily_usd, budget_monthly_usd)
-        if permit.state != "half_open" or not permit.allowed:
-            return permit  # closed, still open, over budget or no free slot: nothing to write
 
         def txn(doc: HealthDoc) -> Permit:
             record = doc.providers.setdefault(provider, ProviderRecord())
@@ -273,7 +296,10 @@ class JsonStateStore:
             )
             return answer
 
-        return self._health.update(txn)
+        answer = self._health.update(txn)
+        with self._mutex:
+            self._health_view = None
+        return answer
 
     # -- after a call ----------------------------------------------------------------------
 
@@ -311,132 +337,179 @@ class JsonStateStore:
         with self._mutex:
             breaker_changed = self._apply_call(self._health_doc(), queued)
             self._queue.calls.append(queued)
-            self._queued(urgent=breaker_changed)
+            self._note_queued()
+        self._due(urgent=breaker_changed)
 
     def record_email(self, entry: LedgerEntry) -> None:
         """Queue the email for the ledger and the totals (written together, under one lock)."""
         with self._mutex:
             _add_email(self._costs_doc(), entry)
             self._queue.emails.append(entry)
-            self._queued(urgent=False)
+            self._note_queued()
+        self._due(urgent=False)
 
     # -- group commit ----------------------------------------------------------------------
 
-    def _queued(self, *, urgent: bool) -> None:
-        """Caller holds ``_mutex``: commit now when due, else make sure a timer will."""
-        now = time.monotonic()
+    @property
+    def records_block(self) -> bool:
+        """Whether ``record_call`` / ``record_email`` may wait for a file lock.
+
+        With group commit they only queue (a committer thread writes), so the
+        orchestrator calls them on the event loop instead of in a worker thread.
+        """
+        return self.commit_interval_s == 0
+
+    def _note_queued(self) -> None:
+        """Caller holds ``_mutex`` and just queued an event."""
+        self._idle.clear()
         if self._queued_since is None:
-            self._queued_since = now
+            self._queued_since = time.monotonic()
             _open_stores.add(self)
-        due = (
-            urgent
-            or self.commit_interval_s == 0
-            or len(self._queue) >= self.commit_max_events
-            or now - self._queued_since >= self.commit_interval_s
-        )
-        if not due:
-            self._arm_timer(self.commit_interval_s - (now - self._queued_since))
-        elif not self._commit():
-            self._arm_timer(RETRY_S)
 
-    def _arm_timer(self, delay: float) -> None:
-        if self._timer is None:
-            self._timer = threading.Timer(max(delay, 0.01), self._on_timer)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _on_timer(self) -> None:
+    def _due(self, *, urgent: bool) -> None:
+        """Caller holds no lock: commit now (write-through store) or wake the committer."""
+        if self.commit_interval_s == 0:
+            if not self._commit():
+                self._start_committer()  # retried in the background
+            return
         with self._mutex:
-            self._timer = None
-            if (self._queue or self.spool.files()) and not self._commit():
-                self._arm_timer(RETRY_S)
+            full = len(self._queue) >= self.commit_max_events
+        if urgent or full:
+            self._wake.set()
+        self._start_committer()
+
+    def _start_committer(self) -> None:
+        with self._mutex:
+            if self._committer is None:
+                self._committer = threading.Thread(
+                    target=self._commit_loop, name="collabiq-state-commit", daemon=True
+                )
+                self._committer.start()
+
+    def _commit_loop(self) -> None:
+        """Write the queue when due (interval, size or an urgent event); retry on failure;
+        end when nothing is left (restarted by the next queued event)."""
+        while True:
+            with self._mutex:
+                if not self._queue and self._inflight is None:
+                    self._committer = None
+                    return
+                since = self._queued_since or time.monotonic()
+                interval = self.commit_interval_s or RETRY_S
+                wait = since + interval - time.monotonic()
+            if wait > 0 and self._wake.wait(wait):
+                self._wake.clear()
+            if not self._commit():
+                self._wake.wait(RETRY_S)
+                self._wake.clear()
+
+    def wait_committed(self, timeout: float | None = None) -> bool:
+        """Block until every queued event is written (by the committer); False on timeout.
+
+        For callers that need "in the files now" (tests, admin commands); recording
+        itself never waits.
+        """
+        return self._idle.wait(timeout)
 
     def flush(self) -> bool:
         """Commit every queued (and spooled) event now; False when the state files are busy
         or unwritable (the events stay queued and are retried)."""
-        with self._mutex:
-            return self._commit()
+        return self._commit()
 
     def close(self) -> None:
         """Flush; what still cannot be written is spooled to ``pending/`` for the next process."""
+        if self._commit():
+            return
         with self._mutex:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            if self._commit() or not self._queue:
+            if not self._queue:
                 return
-            batch, count = self._queue, len(self._queue)
-            try:
-                where = self.spool.write(batch)
-            except OSError as exc:
-                _warn(f"{count} state event(s) could not be written or spooled ({exc}); lost")
-            else:
-                _warn(
-                    f"{count} state event(s) could not be written in time; kept in {where} "
-                    "and applied by the next collabiq process"
-                )
-            self._queue = Batch()
+            batch, self._queue = self._queue, Batch()
             self._queued_since = None
-            _open_stores.discard(self)
+            self._health_view = self._costs_view = None
+        try:
+            where = self.spool.write(batch)
+        except OSError as exc:
+            _warn(f"{len(batch)} state event(s) could not be written or spooled ({exc}); lost")
+        else:
+            _warn(
+                f"{len(batch)} state event(s) could not be written in time; kept in {where} "
+                "and applied by the next collabiq process"
+            )
+        _open_stores.discard(self)
 
     def _commit(self) -> bool:
-        """Caller holds ``_mutex``. One locked write per file for the queue and any spool files.
+        """One locked write per file for the queue and any spool files; False on failure.
 
-        Each part is cleared from the queue as soon as its file is written, so a failure
-        of the second file never re-applies the first. Spool files are applied by id
+        The queue is taken as one in-flight batch (its id goes into each file it is
+        written to, so views never count it twice), written without holding
+        ``_mutex`` (recording never waits for a file lock), and put back at the front
+        of the queue if a file cannot be written. Spool files are applied by id
         (exactly once) and deleted once both files have them.
         """
-        spooled = [] if not self.spool.path.exists() else self.spool.batches()
-        if not self._queue and not spooled:
+        with self._commit_lock:
+            spooled = self.spool.batches() if self.spool.path.exists() else []
+            with self._mutex:
+                if not self._queue and not spooled:
+                    return True
+                batch, self._queue = self._queue, Batch()
+                self._inflight = batch
+                self._queued_since = time.monotonic() if self._queue else None
+            try:
+                if batch.calls or any(b.calls for _, b in spooled):
+                    self._health.update(lambda doc: self._commit_calls(doc, batch, spooled))
+                if batch.emails or any(b.emails for _, b in spooled):
+                    self._costs.update(lambda doc: self._commit_emails(doc, batch, spooled))
+            except StateError as exc:
+                with self._mutex:
+                    # what no file has yet goes back to the front, under a new id
+                    self._queue.calls[:0] = self._not_in(self._health, batch, batch.calls)
+                    self._queue.emails[:0] = self._not_in(self._costs, batch, batch.emails)
+                    self._inflight = None
+                    self._queued_since = self._queued_since or time.monotonic()
+                    self._health_view = self._costs_view = None
+                    count = len(self._queue)
+                if not self._warned:
+                    self._warned = True
+                    _warn(
+                        f"state store busy or unwritable ({exc}); {count} event(s) "
+                        "kept in memory and retried, none dropped"
+                    )
+                return False
+            for path, _ in spooled:
+                self.spool.remove(path)
+            with self._mutex:
+                self._inflight = None
+                self._health_view = self._costs_view = None
+                if not self._queue:
+                    _open_stores.discard(self)
+                    self._idle.set()
             return True
-        try:
-            if self._queue.calls or any(b.calls for _, b in spooled):
-                calls = list(self._queue.calls)
-                self._health.update(lambda doc: self._commit_calls(doc, calls, spooled))
-                del self._queue.calls[: len(calls)]
-                self._health_view = None
-            if self._queue.emails or any(b.emails for _, b in spooled):
-                emails = list(self._queue.emails)
-                self._costs.update(lambda doc: self._commit_emails(doc, emails, spooled))
-                del self._queue.emails[: len(emails)]
-                self._costs_view = None
-        except StateError as exc:
-            if not self._warned:
-                self._warned = True
-                _warn(
-                    f"state store busy or unwritable ({exc}); {len(self._queue)} event(s) "
-                    "kept in memory and retried, none dropped"
-                )
-            return False
-        for path, _ in spooled:
-            self.spool.remove(path)
-        if not self._queue:
-            self._queued_since = None
-            _open_stores.discard(self)
-        return True
 
-    def _commit_calls(
-        self, doc: HealthDoc, calls: list[QueuedCall], spooled: list[tuple[Path, Batch]]
-    ) -> None:
-        for _, batch in spooled:
+    @staticmethod
+    def _not_in(file: JsonFile, batch: Batch, items: list) -> list:  # type: ignore[type-arg]
+        """``items`` unless ``file`` already records ``batch`` as applied."""
+        try:
+            applied = getattr(file.read(), "applied", [])
+        except Exception:
+            applied = []
+        return [] if batch.id in applied else list(items)
+
+    def _commit_calls(self, doc: HealthDoc, own: Batch, spooled: list[tuple[Path, Batch]]) -> None:
+        for batch in [*(b for _, b in spooled), own]:
             if batch.calls and batch.id not in doc.applied:
                 for queued in batch.calls:
                     self._apply_call(doc, queued)
                 doc.applied = remember(doc.applied, batch.id)
-        for queued in calls:
-            self._apply_call(doc, queued)
 
-    def _commit_emails(
-        self, doc: CostsDoc, emails: list[LedgerEntry], spooled: list[tuple[Path, Batch]]
-    ) -> None:
-        todo = [e for _, b in spooled if b.id not in doc.applied for e in b.emails]
-        todo += emails
+    def _commit_emails(self, doc: CostsDoc, own: Batch, spooled: list[tuple[Path, Batch]]) -> None:
+        batches = [b for b in [*(b for _, b in spooled), own] if b.emails]
+        todo = [e for b in batches if b.id not in doc.applied for e in b.emails]
         if todo:
             self._append_ledger([costs.ledger_line(e) for e in todo])
         for entry in todo:
             _add_email(doc, entry)
-        for _, batch in spooled:
-            if batch.emails and batch.id not in doc.applied:
+        for batch in batches:
+            if batch.id not in doc.applied:
                 doc.applied = remember(doc.applied, batch.id)
 
     def _append_ledger(self, lines: list[str]) -> None:
@@ -474,8 +547,8 @@ class JsonStateStore:
                         path, f"{bad} unreadable line(s)", action="skipped them; file left in place"
                     )
                 )
-        with self._mutex:  # queued entries that could not be written yet
-            entries += self._queue.emails
+        with self._mutex:  # entries that could not be written yet
+            entries += [e for b in self._unwritten() for e in b.emails]
         return entries[-limit:] if limit else entries
 
     # -- reading and admin -----------------------------------------------------------------
@@ -492,7 +565,7 @@ class JsonStateStore:
                 name: provider_snapshot(rec, self.breaker_cfg, now)
                 for name, rec in doc.providers.items()
             }
-            queued = len(self._queue)
+            queued = sum(len(b) for b in self._unwritten())
             snap = StateSnapshot(
                 backend=self.backend,
                 location=str(self.state_dir),

@@ -14,7 +14,9 @@ needed: nobody else writes that name). The next process that commits applies
 every spooled batch inside its own locked transactions, exactly once: each
 batch has an id, and the ids applied are remembered in the state file itself
 (the last :data:`APPLIED_KEEP`), so a crash between applying and deleting a spool
-file never counts it twice. ``status`` counts the events still spooled.
+file never counts it twice. A process's own group commits carry ids too, so its
+reads never count a batch twice while it is being written. ``status`` counts the
+events still spooled.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from collabiq_llm.state.api import CallEvent, LedgerEntry, UtcDatetime
 from collabiq_llm.state.jsonfile import ensure_dir, fsync_write
 
 SPOOL_SCHEMA = 1
-APPLIED_KEEP = 256
+APPLIED_KEEP = 64
 SPOOL_DIR = "pending"
 
 

@@ -66,9 +66,12 @@ def test_a_failure_is_written_through_with_everything_queued_before_it(tmp_path:
     s = store(tmp_path, commit_interval_s=3600, commit_max_events=1000)
     s.record_call(call())
     s.record_call(call(ok=False))
+    # the committer is woken at once, not after the (hour-long) interval
+    assert s.wait_committed(timeout=30)
     other = on_disk(tmp_path).snapshot().providers["claude"]
     assert (other.calls, other.successes, other.consecutive_failures) == (2, 1, 1)
     s.record_call(call())  # a success after a failure resets the count: also written through
+    assert s.wait_committed(timeout=30)
     assert on_disk(tmp_path).snapshot().providers["claude"].consecutive_failures == 0
 
 
@@ -78,6 +81,7 @@ def test_max_events_triggers_a_commit(tmp_path: Path) -> None:
     s.record_call(call())
     assert not (tmp_path / "health.json").exists()
     s.record_call(call())
+    assert s.wait_committed(timeout=30)
     assert on_disk(tmp_path).snapshot().providers["claude"].calls == 3
 
 
@@ -114,8 +118,6 @@ def test_locked_out_events_are_spooled_at_exit_and_applied_exactly_once(tmp_path
 
 def test_a_timer_commits_an_idle_queue(tmp_path: Path) -> None:
     s = store(tmp_path, commit_interval_s=0.05)
-    s.record_call(call())
-    timer = s._timer
-    assert timer is not None
-    timer.join(timeout=30)  # waits for the timer thread, not for a wall-clock amount
+    s.record_call(call())  # breaker-neutral: waits for the interval, with no further event
+    assert s.wait_committed(timeout=30)
     assert on_disk(tmp_path).snapshot().providers["claude"].calls == 1

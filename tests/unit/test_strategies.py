@@ -31,8 +31,15 @@ EMAIL = EmailInput(
 
 
 def make(
-    providers, *, settings: Settings | None = None, sleeps: list | None = None, **failover
+    providers,
+    *,
+    settings: Settings | None = None,
+    sleeps: list | None = None,
+    fake_clock: bool = False,
+    **failover,
 ) -> Orchestrator:
+    """``fake_clock``: the orchestrator's monotonic clock moves only when it sleeps, so
+    waits it computes are exact whatever the machine's load."""
     s = settings or Settings()
     s = s.model_copy(
         update={
@@ -43,11 +50,19 @@ def make(
     )
     store = JsonStateStore(s.state_dir, s.breaker, cost=s.cost)
 
+    clock = [1000.0]
+
     async def fake_sleep(seconds: float) -> None:
         (sleeps if sleeps is not None else []).append(seconds)
+        clock[0] += seconds
 
+    extra = {"monotonic": lambda: clock[0]} if fake_clock else {}
     return Orchestrator(
-        s, store=store, providers={p.provider_name: p for p in providers}, sleep=fake_sleep
+        s,
+        store=store,
+        providers={p.provider_name: p for p in providers},
+        sleep=fake_sleep,
+        **extra,
     )
 
 
@@ -111,10 +126,10 @@ def test_second_round_honours_retry_after_with_injected_sleep() -> None:
         "gemini", [Step(error=LLMRateLimitError("slow down", retry_after=7.0)), answer()]
     )
     b = ScriptedProvider("claude", [Step(error=LLMServerError("500"))])
-    result = run(make([a, b], sleeps=sleeps))
+    result = run(make([a, b], sleeps=sleeps, fake_clock=True))
     assert result.meta.provider == "gemini"
     # round 2: claude (no retry-after) at once, then gemini after its 7 s retry-after
-    assert len(sleeps) == 1 and sleeps[0] == pytest.approx(7.0, abs=0.1)
+    assert sleeps == [7.0]
     assert a.calls == 2 and b.calls == 2
 
 

@@ -9,7 +9,7 @@ SAMPLE ?= data/samples/ko_pilot_kickoff.eml
 # parallel by default (pytest-xdist); per-test timeouts come from pyproject.toml
 PYTEST_ARGS ?= -n 2 -p no:cacheprovider
 
-.PHONY: install run test lint bench bench-quick clean
+.PHONY: install run test lint bench bench-quick bench-suite clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -37,6 +37,11 @@ lint: install
 bench: install
 	$(UV) sync --frozen --all-extras --group bench --compile-bytecode --quiet
 	$(BIN)/python -m bench.run --full
+
+# make test beside two CPU hogs; its outcome and duration go to bench/results.json + README
+bench-suite: install
+	$(BIN)/python tests/support/ensure_redis.py
+	$(BIN)/python -m bench.bench_suite
 
 bench-quick: install
 	$(BIN)/python -m bench.run --quick

@@ -6,9 +6,9 @@
 Calls alternate (direct, then each orchestrator variant) so each pair sees the same
 load; the figure is the median of the per-pair differences. The state store's writes
 (group-committed as in production: one locked, fsync'd write per file per second) are
-orchestrator work and are included in the headline figure; two variants show how much of it is that I/O:
-the store on tmpfs (``/dev/shm``: same code, fsync nearly free) and an in-memory store
-stub (no state I/O at all). The emulator runs in its own process.
+orchestrator work and are included in the headline figure; two variants show how much
+of it is that I/O: the store on tmpfs (``/dev/shm``: same code, fsync nearly free) and
+an in-memory store stub (no state I/O at all). The emulator runs in its own process.
 """
 
 from __future__ import annotations

@@ -41,21 +41,16 @@ event as it comes.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import datetime as dt
 import os
 import secrets
-import sys
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from collabiq_llm.clock import utc_now
-from collabiq_llm.errors import StateError
 from collabiq_llm.settings import BreakerSettings, CostSettings, normalise_strategy
 from collabiq_llm.state import breaker, costs, health
 from collabiq_llm.state.api import (
@@ -63,85 +58,26 @@ from collabiq_llm.state.api import (
     LedgerEntry,
     OrchestrationConfig,
     Permit,
-    ProviderSnapshot,
     StateSnapshot,
     as_utc,
 )
 from collabiq_llm.state.breaker import BreakerState
-from collabiq_llm.state.costs import EmailCosts, Usage
-from collabiq_llm.state.health import HealthStats
+from collabiq_llm.state.group_commit import COMMIT_INTERVAL_S, COMMIT_MAX_EVENTS, GroupCommit
+from collabiq_llm.state.json_docs import (
+    CostsDoc,
+    HealthDoc,
+    ProviderRecord,
+    add_email_in_place,
+    provider_snapshot,
+)
 from collabiq_llm.state.jsonfile import CorruptFile, JsonFile, append_line, notify
 from collabiq_llm.state.pending import Batch, QueuedCall, SpoolDir, remember
 
 SCHEMA = 1
 LEDGER_KEEP = 3
-COMMIT_INTERVAL_S = 1.0  # what make_store uses: a crash loses at most this much
-COMMIT_MAX_EVENTS = 100
-RETRY_S = 1.0  # a commit that failed (lock busy, disk full) is retried this often
 
 
-class ProviderRecord(BaseModel):
-    """Everything stored about one provider (one place, so one event is one write)."""
-
-    breaker: BreakerState = Field(default_factory=BreakerState)
-    health: HealthStats = Field(default_factory=HealthStats)
-    usage: Usage = Field(default_factory=Usage)
-
-
-class HealthDoc(BaseModel):
-    providers: dict[str, ProviderRecord] = Field(default_factory=dict)
-    applied: list[str] = Field(default_factory=list)  # spooled batch ids already applied
-
-
-class CostsDoc(EmailCosts):
-    applied: list[str] = Field(default_factory=list)  # spooled batch ids already applied
-
-
-_open_stores: set[JsonStateStore] = set()  # stores holding queued events (kept alive until
-# written: a store dropped by its owner still commits them, from its timer or at exit)
-
-
-@atexit.register
-def _close_open_stores() -> None:
-    """Normal exit, ``sys.exit`` or Ctrl-C: write (or spool) every queued event."""
-    for store in list(_open_stores):
-        with contextlib.suppress(Exception):
-            store.close()
-
-
-def provider_snapshot(
-    rec: ProviderRecord, breaker_cfg: BreakerSettings, now: dt.datetime
-) -> ProviderSnapshot:
-    """What status shows for one stored provider record (shared by both backends)."""
-    state, reason, next_try = breaker.view(rec.breaker, breaker_cfg, now)
-    stats = rec.health
-    mean, p50, p95 = health.latency_summary(stats)
-    usage = rec.usage
-    return ProviderSnapshot(
-        breaker=state,
-        breaker_reason=reason,
-        next_try_at=next_try,
-        calls=stats.calls,
-        successes=stats.successes,
-        failures=stats.failures,
-        failures_by_kind=dict(stats.failures_by_kind),
-        consecutive_failures=rec.breaker.consecutive_failures,
-        success_rate=health.success_rate(stats),
-        avg_latency_ms=mean,
-        p50_latency_ms=p50,
-        p95_latency_ms=p95,
-        last_success=stats.last_success,
-        last_failure=stats.last_failure,
-        last_error=stats.last_error,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cost_usd=None if usage.unpriced_calls else usage.cost_usd,
-        unpriced_calls=usage.unpriced_calls,
-        hedges=stats.hedges,
-    )
-
-
-class JsonStateStore:
+class JsonStateStore(GroupCommit):
     """Breakers, health and costs shared by every process through files in ``state_dir``."""
 
     backend = "json"
@@ -164,8 +100,6 @@ class JsonStateStore:
         self.clock = clock
         self.ledger_keep = max(1, ledger_keep)
         self.ledger_path = self.state_dir / "ledger.jsonl"
-        self.commit_interval_s = max(0.0, commit_interval_s)
-        self.commit_max_events = max(1, commit_max_events)
 
         def file(name: str, model: type[BaseModel]) -> JsonFile:  # type: ignore[type-arg]
             return JsonFile(
@@ -177,19 +111,10 @@ class JsonStateStore:
         self._orch: JsonFile[OrchestrationConfig] = file("orchestration.json", OrchestrationConfig)
         self.spool = SpoolDir(self.state_dir)
         # queued events and the views (file as last read + queued events) they are part of
-        self._mutex = threading.RLock()  # never held across file I/O that may wait for a lock
-        self._commit_lock = threading.Lock()  # one commit at a time in this process
-        self._queue = Batch()
-        self._inflight: Batch | None = None  # being written; views skip it once a file has it
-        self._queued_since: float | None = None
-        self._wake = threading.Event()
-        self._idle = threading.Event()  # set while nothing is queued or in flight
-        self._idle.set()
-        self._committer: threading.Thread | None = None
+        self._init_group_commit(commit_interval_s, commit_max_events)
         self._health_view: tuple[object, HealthDoc] | None = None
         self._costs_view: tuple[object, CostsDoc] | None = None
         self._orch_view: tuple[object, OrchestrationConfig] | None = None
-        self._warned = False
 
     def _now(self) -> dt.datetime:
         return as_utc(self.clock())
@@ -202,10 +127,6 @@ class JsonStateStore:
             return (), []
         found = self.spool.batches()
         return tuple((str(path), len(batch)) for path, batch in found), [b for _, b in found]
-
-    def _unwritten(self) -> list[Batch]:
-        """This process's batches not known to be written: in flight, then queued."""
-        return [b for b in (self._inflight, self._queue) if b is not None]
 
     def _health_doc(self) -> HealthDoc:
         """Caller holds ``_mutex``. The file, plus spooled batches it does not have yet, plus
@@ -229,7 +150,7 @@ class JsonStateStore:
             doc = self._costs.read()
             batches = [*spooled, *self._unwritten()]
             for entry in [e for b in batches if b.id not in doc.applied for e in b.emails]:
-                _add_email(doc, entry)
+                add_email_in_place(doc, entry)
             self._costs_view = (sig, doc)
         return self._costs_view[1]
 
@@ -343,156 +264,10 @@ class JsonStateStore:
     def record_email(self, entry: LedgerEntry) -> None:
         """Queue the email for the ledger and the totals (written together, under one lock)."""
         with self._mutex:
-            _add_email(self._costs_doc(), entry)
+            add_email_in_place(self._costs_doc(), entry)
             self._queue.emails.append(entry)
             self._note_queued()
         self._due(urgent=False)
-
-    # -- group commit ----------------------------------------------------------------------
-
-    @property
-    def records_block(self) -> bool:
-        """Whether ``record_call`` / ``record_email`` may wait for a file lock.
-
-        With group commit they only queue (a committer thread writes), so the
-        orchestrator calls them on the event loop instead of in a worker thread.
-        """
-        return self.commit_interval_s == 0
-
-    def _note_queued(self) -> None:
-        """Caller holds ``_mutex`` and just queued an event."""
-        self._idle.clear()
-        if self._queued_since is None:
-            self._queued_since = time.monotonic()
-            _open_stores.add(self)
-
-    def _due(self, *, urgent: bool) -> None:
-        """Caller holds no lock: commit now (write-through store) or wake the committer."""
-        if self.commit_interval_s == 0:
-            if not self._commit():
-                self._start_committer()  # retried in the background
-            return
-        with self._mutex:
-            full = len(self._queue) >= self.commit_max_events
-        if urgent or full:
-            self._wake.set()
-        self._start_committer()
-
-    def _start_committer(self) -> None:
-        with self._mutex:
-            if self._committer is None:
-                self._committer = threading.Thread(
-                    target=self._commit_loop, name="collabiq-state-commit", daemon=True
-                )
-                self._committer.start()
-
-    def _commit_loop(self) -> None:
-        """Write the queue when due (interval, size or an urgent event); retry on failure;
-        end when nothing is left (restarted by the next queued event)."""
-        while True:
-            with self._mutex:
-                if not self._queue and self._inflight is None:
-                    self._committer = None
-                    return
-                since = self._queued_since or time.monotonic()
-                interval = self.commit_interval_s or RETRY_S
-                wait = since + interval - time.monotonic()
-            if wait > 0 and self._wake.wait(wait):
-                self._wake.clear()
-            if not self._commit():
-                self._wake.wait(RETRY_S)
-                self._wake.clear()
-
-    def wait_committed(self, timeout: float | None = None) -> bool:
-        """Block until every queued event is written (by the committer); False on timeout.
-
-        For callers that need "in the files now" (tests, admin commands); recording
-        itself never waits.
-        """
-        return self._idle.wait(timeout)
-
-    def flush(self) -> bool:
-        """Commit every queued (and spooled) event now; False when the state files are busy
-        or unwritable (the events stay queued and are retried)."""
-        return self._commit()
-
-    def close(self) -> None:
-        """Flush; what still cannot be written is spooled to ``pending/`` for the next process."""
-        if self._commit():
-            return
-        with self._mutex:
-            if not self._queue:
-                return
-            batch, self._queue = self._queue, Batch()
-            self._queued_since = None
-            self._health_view = self._costs_view = None
-        try:
-            where = self.spool.write(batch)
-        except OSError as exc:
-            _warn(f"{len(batch)} state event(s) could not be written or spooled ({exc}); lost")
-        else:
-            _warn(
-                f"{len(batch)} state event(s) could not be written in time; kept in {where} "
-                "and applied by the next collabiq process"
-            )
-        _open_stores.discard(self)
-
-    def _commit(self) -> bool:
-        """One locked write per file for the queue and any spool files; False on failure.
-
-        The queue is taken as one in-flight batch (its id goes into each file it is
-        written to, so views never count it twice), written without holding
-        ``_mutex`` (recording never waits for a file lock), and put back at the front
-        of the queue if a file cannot be written. Spool files are applied by id
-        (exactly once) and deleted once both files have them.
-        """
-        with self._commit_lock:
-            spooled = self.spool.batches() if self.spool.path.exists() else []
-            with self._mutex:
-                if not self._queue and not spooled:
-                    return True
-                batch, self._queue = self._queue, Batch()
-                self._inflight = batch
-                self._queued_since = time.monotonic() if self._queue else None
-            try:
-                if batch.calls or any(b.calls for _, b in spooled):
-                    self._health.update(lambda doc: self._commit_calls(doc, batch, spooled))
-                if batch.emails or any(b.emails for _, b in spooled):
-                    self._costs.update(lambda doc: self._commit_emails(doc, batch, spooled))
-            except StateError as exc:
-                with self._mutex:
-                    # what no file has yet goes back to the front, under a new id
-                    self._queue.calls[:0] = self._not_in(self._health, batch, batch.calls)
-                    self._queue.emails[:0] = self._not_in(self._costs, batch, batch.emails)
-                    self._inflight = None
-                    self._queued_since = self._queued_since or time.monotonic()
-                    self._health_view = self._costs_view = None
-                    count = len(self._queue)
-                if not self._warned:
-                    self._warned = True
-                    _warn(
-                        f"state store busy or unwritable ({exc}); {count} event(s) "
-                        "kept in memory and retried, none dropped"
-                    )
-                return False
-            for path, _ in spooled:
-                self.spool.remove(path)
-            with self._mutex:
-                self._inflight = None
-                self._health_view = self._costs_view = None
-                if not self._queue:
-                    _open_stores.discard(self)
-                    self._idle.set()
-            return True
-
-    @staticmethod
-    def _not_in(file: JsonFile, batch: Batch, items: list) -> list:  # type: ignore[type-arg]
-        """``items`` unless ``file`` already records ``batch`` as applied."""
-        try:
-            applied = getattr(file.read(), "applied", [])
-        except Exception:
-            applied = []
-        return [] if batch.id in applied else list(items)
 
     def _commit_calls(self, doc: HealthDoc, own: Batch, spooled: list[tuple[Path, Batch]]) -> None:
         for batch in [*(b for _, b in spooled), own]:
@@ -507,7 +282,7 @@ class JsonStateStore:
         if todo:
             self._append_ledger([costs.ledger_line(e) for e in todo])
         for entry in todo:
-            _add_email(doc, entry)
+            add_email_in_place(doc, entry)
         for batch in batches:
             if batch.id not in doc.applied:
                 doc.applied = remember(doc.applied, batch.id)
@@ -614,14 +389,12 @@ class JsonStateStore:
             self._health_view = None
 
 
-def _add_email(doc: EmailCosts, entry: LedgerEntry) -> None:
-    """Add one email to the totals in place (``costs.add_email`` returns a new model)."""
-    new = costs.add_email(doc, entry)
-    for field in type(new).model_fields:
-        setattr(doc, field, getattr(new, field))
-
-
-def _warn(message: str) -> None:
-    with contextlib.suppress(Exception):
-        sys.stderr.write(f"collabiq: warning: {message}\n")
-        sys.stderr.flush()
+__all__ = [
+    "COMMIT_INTERVAL_S",
+    "LEDGER_KEEP",
+    "CostsDoc",
+    "HealthDoc",
+    "JsonStateStore",
+    "ProviderRecord",
+    "provider_snapshot",
+]

@@ -41,7 +41,9 @@ def measure() -> dict[str, Any]:
         for hog in hogs:
             hog.kill()
             hog.wait()
-    summary = (proc.stdout.strip().splitlines() or ["?"])[-1]
+    lines = proc.stdout.strip().splitlines()
+    summary = (lines or ["?"])[-1]
+    failed = [line.split(" - ")[0] for line in lines if line.startswith(("FAILED", "ERROR"))]
     ok = proc.returncode == 0
     return {
         "benchmark": "suite_under_load",
@@ -49,6 +51,7 @@ def measure() -> dict[str, Any]:
         "cpu_hogs": HOGS,
         "returncode": proc.returncode,
         "summary": summary,
+        "failed": failed,
         "wall_s": round(wall, 1),
         "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
         "rows": [

@@ -137,13 +137,15 @@ def test_answer_after_the_window_is_ignored(
         "gemini": answer("가나다", 0.85, latency_s=0.1),
         "claude": answer("박지민", 0.92, latency_s=0.1),
         "openai": answer("이영희", 0.78, latency_s=0.1),
-        "local": answer("최고야", 0.99, latency_s=3.0),
+        "local": answer("최고야", 0.99, latency_s=20.0),
     }
     local = remote(local_emu, "openai", api="chat", name="local")
     providers = [remote(trio[k]) for k in ("gemini", "claude", "openai")] + [local]
-    orch, result, elapsed = _best_match(emus, behaviours, providers, best_match={"window_s": 0.5})
+    # a window far longer than the three 0.1 s answers and far shorter than the fourth's
+    # 20 s: a busy machine cannot move an answer to the other side of it
+    orch, result, elapsed = _best_match(emus, behaviours, providers, best_match={"window_s": 2.0})
 
-    assert elapsed >= 0.5  # waited out the timeout / window, then stopped waiting
+    assert elapsed >= 2.0  # waited out the window, then stopped waiting
     assert result.person_in_charge == "박지민" and result.meta.provider == "claude"
     assert local_emu.requests[0].path == "/v1/chat/completions"
     late = next(a for a in result.meta.attempts if a.provider == "local")

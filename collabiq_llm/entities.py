@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from collabiq_llm.clock import utc_now
+
 FIELD_NAMES: tuple[str, ...] = (
     "person_in_charge",
     "startup_name",
@@ -43,10 +45,6 @@ def make_email_id(text: str) -> str:
     """Stable id of an email: the same text gives the same id in every process."""
     digest = hashlib.sha256(normalise_email_text(text).encode("utf-8")).hexdigest()
     return f"em_{digest[:20]}"
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class ConfidenceScores(BaseModel):

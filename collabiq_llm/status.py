@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from collabiq_llm.entities import utc_now
+from collabiq_llm.clock import utc_now
 from collabiq_llm.errors import ConfigurationError
 from collabiq_llm.providers.registry import remote_order
 from collabiq_llm.settings import Settings, normalise_strategy, provider_is_configured
@@ -85,6 +85,7 @@ class StatusReport(BaseModel):
     totals: Totals
     thresholds: dict[str, float | int]
     generated_at: dt.datetime
+    pending_events: int = 0  # recorded but not yet in the shared state (queued or spooled)
 
 
 def health_of(snap: ProviderSnapshot, configured: bool) -> str:
@@ -187,4 +188,5 @@ def build_status(
             "abstain_threshold": settings.consensus.abstain_threshold,
         },
         generated_at=utc_now(),
+        pending_events=snapshot.pending_events,
     )

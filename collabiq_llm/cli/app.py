@@ -2,39 +2,45 @@
 
 Exit codes: 0 ok; 1 unexpected internal error; 2 usage or bad input; 3 some
 email(s) could not be extracted (dead-lettered); 4 configuration error.
-Nothing heavy is imported here: ``collabiq --help`` must start fast.
+Nothing heavy is imported here: ``collabiq --help`` must start fast, and ``llm status``
+and ``--version`` skip typer altogether (``cli/fast.py``).
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
-import typer
-
-from collabiq_llm.cli.llm import llm_app
-from collabiq_llm.cli.output import EXIT_CODES_HELP, ExitCode, err_console_print, state
-
-app = typer.Typer(
-    name="collabiq",
-    help="Turn collaboration emails into structured records with several LLM providers.\n\n"
-    + EXIT_CODES_HELP,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-app.add_typer(llm_app, name="llm")
+from collabiq_llm.cli.output import ExitCode, err_console_print, state
 
 
-@app.callback()
-def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors (no locals)."),
-) -> None:
-    state.debug = debug
+def __getattr__(name: str) -> Any:
+    """``app`` (the typer application) is built on first access: see ``cli/root.py``."""
+    if name == "app":
+        from collabiq_llm.cli.root import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM (``kill``, a container stop) ends the process as Ctrl-C does: through
+    ``atexit``, so the state events a batch still holds are written (or spooled)."""
+    import signal
+
+    def terminated(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread (an embedding application): leave it alone
+        pass
 
 
 def main() -> None:
     """Console-script entry point: run the app, turn known errors into one-line messages."""
+    from collabiq_llm.cli.fast import route
     from collabiq_llm.errors import (
         AllProvidersFailed,
         CollabIQError,
@@ -42,7 +48,13 @@ def main() -> None:
         InputError,
     )
 
+    _exit_cleanly_on_sigterm()
     try:
+        fast = route(sys.argv[1:])
+        if fast is not None:
+            sys.exit(fast())
+        from collabiq_llm.cli.root import app
+
         app()
     except SystemExit:
         raise

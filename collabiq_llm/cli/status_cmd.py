@@ -72,15 +72,22 @@ def _success(row) -> str:
 
 
 def run_status(*, detailed: bool, as_json: bool) -> int:
-    """Print the status report (a table, or the stable JSON object with ``--json``)."""
-    from rich.markup import escape
+    """Print the status report (a table, or the stable JSON object with ``--json``).
 
-    from collabiq_llm.orchestration.orchestrator import Orchestrator
+    Reads settings and state only: no orchestration, provider or SDK code is imported
+    (rich only for the table), so cron health checks start fast.
+    """
+    from collabiq_llm.settings import Settings
+    from collabiq_llm.state import make_store
+    from collabiq_llm.status import build_status
 
-    report = Orchestrator().get_provider_status()
+    settings = Settings()
+    report = build_status(settings, make_store(settings))
     if as_json:
         print_json(json.loads(report.model_dump_json()))
         return int(ExitCode.OK)
+    from rich.markup import escape
+
     now = report.generated_at
     primary = report.primary
     table = compact_table("LLM providers")
@@ -154,4 +161,9 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
         say(f"state:      {report.backend} at {escape(report.state_dir)}")
     else:
         say(f"strategy: {report.strategy}    primary: {primary}    (* = primary)")
+    if report.pending_events or detailed:
+        say(
+            f"pending:    {report.pending_events} state event(s) recorded but not yet in the "
+            "shared state (spooled; applied by the next collabiq process)"
+        )
     return int(ExitCode.OK)

@@ -81,10 +81,21 @@ def state_unavailable(exc: StateError) -> None:
         )
 
 
+def in_memory(store: StateStore) -> bool:
+    """True when the store's records and reads never wait for a lock or the network (the
+    group-committing JSON store): then they run on the event loop, saving a thread hop
+    per event; otherwise in a worker thread, so a stuck store never blocks the loop."""
+    return getattr(store, "records_block", True) is False
+
+
 async def record(ctx: CallContext, fn: Callable[..., object], *args: object) -> None:
-    """Write one state event off the event loop; a stuck store never costs an email."""
+    """Write one state event (off the event loop unless the store only queues it); a stuck
+    store never costs an email."""
     try:
-        await asyncio.to_thread(fn, *args)
+        if in_memory(ctx.store):
+            fn(*args)
+        else:
+            await asyncio.to_thread(fn, *args)
     except StateError as exc:
         state_unavailable(exc)
 
@@ -92,13 +103,17 @@ async def record(ctx: CallContext, fn: Callable[..., object], *args: object) -> 
 async def acquire(ctx: CallContext, provider: LLMProvider) -> Permit:
     """Ask the breaker (and budget) whether this provider may be called now."""
     cfg = provider.config
+    budgets = {
+        "budget_daily_usd": cfg.budget_daily_usd,
+        "budget_monthly_usd": cfg.budget_monthly_usd,
+    }
     try:
-        return await asyncio.to_thread(
-            ctx.store.acquire,
-            provider.provider_name,
-            budget_daily_usd=cfg.budget_daily_usd,
-            budget_monthly_usd=cfg.budget_monthly_usd,
-        )
+        nowait = getattr(ctx.store, "acquire_nowait", None)
+        if nowait is not None and in_memory(ctx.store):
+            permit = nowait(provider.provider_name, **budgets)
+            if permit is not None:
+                return permit
+        return await asyncio.to_thread(ctx.store.acquire, provider.provider_name, **budgets)
     except StateError as exc:
         state_unavailable(exc)
         return Permit(allowed=True, reason="state store unavailable")

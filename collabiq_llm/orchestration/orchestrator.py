@@ -16,7 +16,13 @@ from collabiq_llm.email.input import EmailInput, as_date
 from collabiq_llm.entities import Attempt, ExtractionResult, ResultMeta, utc_now
 from collabiq_llm.errors import AllProvidersFailed, ConfigurationError, LLMAPIError
 from collabiq_llm.orchestration.best_match import run_best_match
-from collabiq_llm.orchestration.calls import CallContext, CallHandle, guarded_call, record
+from collabiq_llm.orchestration.calls import (
+    CallContext,
+    CallHandle,
+    guarded_call,
+    in_memory,
+    record,
+)
 from collabiq_llm.orchestration.consensus import run_consensus
 from collabiq_llm.orchestration.failover import run_failover
 from collabiq_llm.orchestration.outcome import StrategyOutcome
@@ -64,6 +70,8 @@ class Orchestrator:
             settings=self.settings, store=store, monotonic=monotonic, now=now, sleep=sleep
         )
         self._canonicaliser: Callable[[str], str | None] | bool | None = False
+        # remote_order checks keys (env, .env file) on every call: once per explicit order
+        self._orders: dict[tuple[str, ...] | None, list[str]] = {}
 
     # ---- configuration -------------------------------------------------
     def active_strategy(self, override: str | None = None) -> str:
@@ -88,7 +96,7 @@ class Orchestrator:
                 strategy = None
         if providers is not None:
             try:
-                remote_order(self.settings, providers)
+                self._remote_order(providers)
             except ConfigurationError:
                 bad.append(f"providers {providers!r}")
                 providers = None
@@ -104,8 +112,14 @@ class Orchestrator:
         """Remote providers in priority order (``set-strategy --providers`` > config)."""
         if self._injected:
             return [n for n in self._providers if n != OFFLINE]
-        explicit = self._persisted().providers
-        return remote_order(self.settings, explicit)
+        return self._remote_order(self._persisted().providers)
+
+    def _remote_order(self, explicit: list[str] | None) -> list[str]:
+        """``remote_order`` checks keys (env, .env file) on every call: once per order."""
+        key = tuple(explicit) if explicit else None
+        if key not in self._orders:
+            self._orders[key] = remote_order(self.settings, explicit)
+        return list(self._orders[key])
 
     def set_strategy(self, name: str, providers: list[str] | None = None) -> OrchestrationConfig:
         """Persist the strategy (and optionally the provider order) for every process."""
@@ -219,7 +233,10 @@ class Orchestrator:
             preload = getattr(provider, "preload_sdk", None)
             if preload is not None:
                 preload()
-        snapshot = await asyncio.to_thread(self.store.snapshot)  # unlocked read: no StateError
+        if in_memory(self.store):  # unlocked read: no StateError
+            snapshot = self.store.snapshot()
+        else:
+            snapshot = await asyncio.to_thread(self.store.snapshot)
         return await run_failover(self.ctx, providers, email, snapshot)
 
     def _last_resort_enabled(self) -> bool:
@@ -272,9 +289,13 @@ class Orchestrator:
         )
 
     async def aclose(self) -> None:
-        """Close every SDK client (they are bound to the event loop that made them)."""
+        """Close every SDK client (they are bound to the event loop that made them) and
+        commit the state events the store still holds (it group-commits a batch's events)."""
         for provider in self._providers.values():
             await provider.aclose()
+        flush = getattr(self.store, "flush", None)
+        if flush is not None:
+            await asyncio.to_thread(flush)
 
     # ---- admin ---------------------------------------------------------
     def get_provider_status(self):

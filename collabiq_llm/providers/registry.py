@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from collabiq_llm.errors import ConfigurationError
-from collabiq_llm.providers.base import LLMProvider
 from collabiq_llm.settings import (
     BUILTIN_ORDER,
     ProviderConfig,
@@ -14,6 +14,9 @@ from collabiq_llm.settings import (
     provider_is_configured,
     resolve_api_key,
 )
+
+if TYPE_CHECKING:  # status reads the order without loading any provider code
+    from collabiq_llm.providers.base import LLMProvider
 
 PROVIDER_CLASSES: dict[str, str] = {
     "gemini": "collabiq_llm.providers.gemini:GeminiProvider",

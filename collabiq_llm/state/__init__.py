@@ -117,12 +117,14 @@ def make_store(settings: Settings) -> StateStore:
     """The state store the settings ask for."""
     url = (settings.state_url or "").strip()
     if not url or url.startswith("file://"):
-        from collabiq_llm.state.json_store import JsonStateStore
+        from collabiq_llm.state.json_store import COMMIT_INTERVAL_S, JsonStateStore
 
         folder = json_state_folder(settings, url)
         if folder.exists() and not folder.is_dir():
             raise ConfigurationError(f"state folder {folder} exists but is not a folder")
-        return JsonStateStore(folder, settings.breaker, cost=settings.cost)
+        return JsonStateStore(
+            folder, settings.breaker, cost=settings.cost, commit_interval_s=COMMIT_INTERVAL_S
+        )
     if url.split(":", 1)[0] in REDIS_SCHEMES:
         _check_url(url)
         from collabiq_llm.state.redis_store import RedisStateStore

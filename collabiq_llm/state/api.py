@@ -135,6 +135,7 @@ class StateSnapshot(BaseModel):
     cost_by_strategy: dict[str, CostTotals] = Field(default_factory=dict)
     email_cost_by_provider: dict[str, CostTotals] = Field(default_factory=dict)
     orchestration: OrchestrationConfig = Field(default_factory=OrchestrationConfig)
+    pending_events: int = 0  # recorded but not yet in the shared state (queued or spooled)
 
 
 class StateStore(Protocol):

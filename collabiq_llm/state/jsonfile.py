@@ -158,6 +158,18 @@ class JsonFile(Generic[M]):
 
     # -- reading ---------------------------------------------------------------------------
 
+    def signature(self) -> tuple[int, int, int] | None:
+        """(inode, mtime ns, size), or None when absent: changes with every write.
+
+        Every write replaces the file (new inode), so an unchanged signature means an
+        unchanged document: callers keep their parsed copy instead of re-reading.
+        """
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
     def _parse(self, raw: bytes) -> M:
         try:
             data: Any = json.loads(raw.decode("utf-8"))

@@ -298,11 +298,16 @@ class RedisStateStore:
     # -- reading and admin -----------------------------------------------------------------
 
     def snapshot(self) -> StateSnapshot:
-        """Everything status shows; ``backend="redis (unavailable)"`` while Redis is down."""
-        return self.fallback.run(
+        """Everything status shows; ``backend="redis (unavailable)"`` while Redis is down.
+
+        ``pending_events``: events spooled on this host and not yet replayed into Redis.
+        """
+        snap = self.fallback.run(
             self._snapshot,
             lambda: StateSnapshot(backend=f"{self.backend} (unavailable)", location=self.location),
         )
+        snap.pending_events = len(self.spool) if self.spool.pending() else 0
+        return snap
 
     def _snapshot(self) -> StateSnapshot:
         now, k = self._now(), self.keys

@@ -171,6 +171,7 @@ def _record(provider: str, *, ok: bool, kind: str | None = None, n: int = 1) -> 
                 counts_against_provider=kind not in ("cancelled", "bad_request"),
             )
         )
+    store.flush()  # the production store group-commits; a CLI process flushes at exit
 
 
 def test_health_labels(providers: Providers, monkeypatch: pytest.MonkeyPatch) -> None:

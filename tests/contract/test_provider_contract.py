@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from tests.contract.conftest import (
 )
 from tests.emulators import DEFAULT_EXTRACTION, Behaviour
 
-SLACK_S = 0.75  # scheduling slack on a loaded 2-core CI box
+SMOKE_S = 10.0  # a generous real-time bound only: far below a hang (30 s), never a timing test
 
 pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
 
@@ -124,14 +125,22 @@ def test_latency_is_measured(remote_harness: Harness) -> None:
     assert h.emu is not None
     h.emu.set_default(Behaviour.ok(latency_s=0.2))
     result = h.run()
-    assert 200.0 <= result.latency_ms < CONTRACT_TIMEOUT_S * 1000
+    assert result.latency_ms >= 200.0  # at least the emulator's latency (no upper bound)
 
 
 def test_concurrent_calls_share_one_client(remote_harness: Harness) -> None:
     """asyncio.gather really runs in parallel, and the client is reused within a loop."""
     h = remote_harness
     assert h.emu is not None
-    h.emu.set_default(Behaviour.ok(latency_s=0.3))
+    # the four gathered requests are each held until all four arrived: run one after
+    # another they never would, the barrier breaks and the emulator answers 500
+    barrier = threading.Barrier(4, timeout=10)
+
+    def held(_req: object) -> Behaviour:
+        barrier.wait()
+        return Behaviour.ok()
+
+    h.emu.enqueue(Behaviour.ok(), *(Behaviour.respond(held) for _ in range(4)))
 
     async def burst() -> list[object]:
         try:
@@ -141,11 +150,8 @@ def test_concurrent_calls_share_one_client(remote_harness: Harness) -> None:
         finally:
             await h.provider.aclose()
 
-    started = time.perf_counter()
     results = asyncio.run(burst())
-    elapsed = time.perf_counter() - started
-    assert len(results) == 5 and h.emu.request_count == 5
-    assert elapsed < 0.3 * 5 - 0.2, "gathered calls ran sequentially"
+    assert len(results) == 5 and h.emu.request_count == 5  # no 500: the barrier held
     first_peer = h.emu.requests[0].peer
     assert any(r.peer == first_peer for r in h.emu.requests[1:]), "connection not reused"
 
@@ -229,8 +235,8 @@ def test_fault_maps_to_taxonomy(remote_harness: Harness, fault: Fault) -> None:
         assert exc.status_code == fault.status
     if fault.retry_after is not None:
         assert exc.retry_after == pytest.approx(fault.retry_after, abs=0.01)
-    # within the configured timeout (a hang takes it all, but never much more)
-    assert elapsed < CONTRACT_TIMEOUT_S + DEADLINE_MARGIN_S + SLACK_S
+    # a hang is ended by the configured timeout (smoke bound: not the 30 s hang itself)
+    assert elapsed < CONTRACT_TIMEOUT_S + DEADLINE_MARGIN_S + SMOKE_S
     if fault.id == "hang":
         assert elapsed >= CONTRACT_TIMEOUT_S * 0.9
     # exactly one HTTP attempt: no retries hidden in the SDK
@@ -276,7 +282,7 @@ def test_connection_refused_is_a_connection_error(remote_target: Target) -> None
         started = time.perf_counter()
         with pytest.raises(LLMConnectionError) as info:
             h.run()
-        assert time.perf_counter() - started < CONTRACT_TIMEOUT_S + SLACK_S
+        assert time.perf_counter() - started < CONTRACT_TIMEOUT_S + SMOKE_S  # smoke bound
         assert_key_absent(info.value, h.key)
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import http.client
 import json
-import statistics
+import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -260,13 +259,10 @@ def test_hang_blocks_neither_other_requests_nor_stop() -> None:
     thread = threading.Thread(target=hung_call, daemon=True)
     thread.start()
     assert emu.wait_for_requests(1)
-    started = time.monotonic()
     status, _, _ = _post(emu, "/v1/messages", {"messages": []}, headers)
-    assert status == 200 and time.monotonic() - started < 1.0
-    started = time.monotonic()
+    assert status == 200 and thread.is_alive()  # answered while the other call still hangs
     emu.stop()
-    thread.join(timeout=5)
-    assert time.monotonic() - started < 2.0
+    thread.join(timeout=10)  # generous: the hang itself would last 30 s
     assert not thread.is_alive() and errors
 
 
@@ -277,21 +273,24 @@ def test_drop_closes_without_response() -> None:
             _post(emu, "/v1/models/m:generateContent", {}, {"x-goog-api-key": emu.api_key})
 
 
-def test_keep_alive_requests_are_fast() -> None:
-    """TCP_NODELAY: without it each keep-alive request waits ~40 ms for a delayed ACK."""
+def test_keep_alive_connections_disable_nagle() -> None:
+    """TCP_NODELAY on every server-side socket: without it each keep-alive request waits
+    ~40 ms for a delayed ACK (checked as the socket option, not with a stopwatch)."""
     with Emulator("openai") as emu:
         conn = http.client.HTTPConnection(emu.host, emu.port, timeout=5)
         body = json.dumps({"model": "m", "input": "hi"})
         headers = {"authorization": f"Bearer {emu.api_key}", "content-type": "application/json"}
-        durations = []
-        for _ in range(12):
-            started = time.perf_counter()
+        for _ in range(3):
             conn.request("POST", "/v1/responses", body, headers)
             resp = conn.getresponse()
             resp.read()
-            durations.append(time.perf_counter() - started)
+            assert resp.status == 200
+        with emu._lock:  # the server side of every open connection
+            server_sides = list(emu._conns)
+        assert server_sides
+        for sock in server_sides:
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
         conn.close()
-    assert statistics.median(durations[2:]) < 0.035
 
 
 def test_cli_prints_base_url_and_serves() -> None:

@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import importlib
 import socket
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -32,7 +33,7 @@ from collabiq_llm.orchestration.orchestrator import Orchestrator
 from collabiq_llm.providers.base import LLMProvider
 from collabiq_llm.settings import Settings, normalise_strategy
 from collabiq_llm.state.json_store import JsonStateStore
-from tests.emulators import Emulator
+from tests.emulators import Behaviour, Emulator
 from tests.emulators.fixtures import KIND_FOR_FLAVOUR, make_provider
 
 T = TypeVar("T")
@@ -106,6 +107,7 @@ def orchestrator_for(
     *providers: LLMProvider,
     strategy: str = "failover",
     clock: FakeClock | None = None,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
     **overrides: Any,
 ) -> Orchestrator:
     """An orchestrator over ``providers`` (priority = argument order) and a JSON store.
@@ -121,7 +123,42 @@ def orchestrator_for(
         store=store,
         providers={p.provider_name: p for p in providers},
         now=clock,
+        sleep=sleep or asyncio.sleep,
     )
+
+
+class RecordingSleep:
+    """The orchestrator's injected ``sleep``: records every requested wait, then yields.
+
+    Tests check *which* waits the strategy asked for (a retry-after honoured once,
+    no back-off before a failover) instead of timing the run on a busy machine.
+    """
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        await asyncio.sleep(seconds)
+
+
+def all_at_once(behaviours: dict[str, Behaviour], timeout_s: float = 10.0) -> dict[str, Behaviour]:
+    """Each emulator holds its request until every one of them has arrived, then behaves as given.
+
+    Calls made one after another would never all be in flight together: the barrier
+    breaks after ``timeout_s`` and every emulator answers 500, so the test fails.
+    That checks "in parallel" without reading a clock.
+    """
+    barrier = threading.Barrier(len(behaviours), timeout=timeout_s)
+
+    def gate(behaviour: Behaviour) -> Behaviour:
+        def held(_req: Any) -> Behaviour:
+            barrier.wait()
+            return behaviour
+
+        return Behaviour.respond(held)
+
+    return {name: gate(b) for name, b in behaviours.items()}
 
 
 def remote(

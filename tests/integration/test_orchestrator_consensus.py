@@ -2,10 +2,11 @@
 
 Gemini, Claude and OpenAI answer with scripted records (spelling variants, a
 conflicting value), time out, or send invalid output; the merged record is
-checked field by field (values, supporters, confidence), together with the wall
-time (the calls run in parallel: ≈ the slowest, not the sum) and what each call
-recorded in the state store. Clients are warmed up first (one direct call on the
-same loop, not recorded), so timings measure the strategy, not SDK start-up.
+checked field by field (values, supporters, confidence), together with what each
+call recorded in the state store. The calls must run in parallel: each emulator
+holds its request until all three arrived (a barrier; sequential calls would break
+it), so no stopwatch is needed. Clients are warmed up first (one direct call on the
+same loop, not recorded).
 The company directory of the shipped config (``config/companies.toml``) is in
 effect, as in production: aliases of one company count as one value.
 """
@@ -23,6 +24,7 @@ from tests.emulators import Behaviour, Emulator
 from tests.integration.conftest import (
     MODEL_FOR_KIND,
     SAMPLE_EMAIL,
+    all_at_once,
     expected_cost,
     orchestrator_for,
     remote,
@@ -32,7 +34,6 @@ from tests.integration.conftest import (
 )
 
 KINDS = ("gemini", "claude", "openai")  # priority order
-SLACK_S = 0.3  # scheduling + HTTP + state writes on top of the slowest call
 SHORT_TIMEOUT_S = 0.6  # the timing-out provider's own timeout (consensus waits for it)
 
 
@@ -66,9 +67,10 @@ def _consensus(
 
     async def body() -> tuple[ExtractionResult, float]:
         await warm_up(*providers)
+        gated = all_at_once(behaviours)
         for kind in KINDS:
             trio[kind].reset()
-            trio[kind].set_default(behaviours[kind])
+            trio[kind].set_default(gated[kind])
         return await timed(orch.aextract(SAMPLE_EMAIL))
 
     result, elapsed = run_in_loop(orch, body)
@@ -114,7 +116,7 @@ def test_three_disagreeing_answers_merge_field_by_field_in_parallel(
     }
     orch, result, elapsed = _consensus(trio, behaviours)
 
-    assert 0.4 <= elapsed < 0.4 + SLACK_S, f"{elapsed:.3f} s (sum would be 0.9 s)"
+    assert elapsed >= 0.4  # waited for the slowest; in parallel (the barrier held)
     assert result.person_in_charge == "김철수"
     assert result.startup_name == "본봄"
     assert result.partner_org == "신세계인터내셔널"
@@ -176,7 +178,7 @@ def test_timed_out_provider_is_left_out_and_conflict_goes_to_support(
     }
     orch, result, elapsed = _consensus(trio, behaviours, openai=SHORT_TIMEOUT_S)
 
-    assert SHORT_TIMEOUT_S <= elapsed < SHORT_TIMEOUT_S + SLACK_S, f"{elapsed:.3f} s"
+    assert elapsed >= SHORT_TIMEOUT_S  # waited for the timeout, then merged without it
     assert result.partner_org == "신세계인터내셔널"  # support 0.9 beats 0.7
     assert result.person_in_charge == "김철수" and result.startup_name == "본봄"
     assert result.confidence.partner == pytest.approx(0.9 * 0.9 / 1.6, abs=1e-4)
@@ -192,7 +194,8 @@ def test_timed_out_provider_is_left_out_and_conflict_goes_to_support(
         "openai": ("error", "timeout"),
     }
     timeout_attempt = next(a for a in meta.attempts if a.provider == "openai")
-    assert timeout_attempt.latency_ms == pytest.approx(SHORT_TIMEOUT_S * 1000, abs=250)
+    assert timeout_attempt.latency_ms is not None
+    assert timeout_attempt.latency_ms >= SHORT_TIMEOUT_S * 1000
     assert (timeout_attempt.input_tokens, timeout_attempt.cost_usd) == (0, 0.0)
     snap = orch.store.snapshot().providers
     assert snap["openai"].failures_by_kind == {"timeout": 1}
@@ -244,7 +247,7 @@ def test_one_answer_left_is_returned_as_is_marked_degraded(trio: dict[str, Emula
     }
     orch, result, elapsed = _consensus(trio, behaviours, gemini=SHORT_TIMEOUT_S)
 
-    assert elapsed < SHORT_TIMEOUT_S + SLACK_S
+    assert elapsed >= SHORT_TIMEOUT_S  # the hung call ended by its own timeout
     meta = result.meta
     assert meta.provider == "openai" and meta.degraded and meta.fallback_used
     assert result.person_in_charge == "김철수"

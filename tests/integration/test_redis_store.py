@@ -145,7 +145,8 @@ def test_down_redis_falls_back_spools_and_replays(
     snap = store.snapshot()
     assert snap.backend == "redis (unavailable)" and snap.providers == {}
     assert store.get_orchestration() == OrchestrationConfig()
-    assert time.monotonic() - started < 1.0  # one timeout at most, then the down period
+    # smoke bound only: refused connections fail fast and the down period skips Redis
+    assert time.monotonic() - started < 5.0
     with pytest.raises(StateError, match="unavailable"):
         store.set_orchestration(OrchestrationConfig(strategy="consensus"))
     assert len(store.spool) == 6
@@ -164,14 +165,16 @@ def test_down_redis_falls_back_spools_and_replays(
 
 
 def test_slow_redis_times_out_fast_and_counts_once(own_server: RedisServer, tmp_path: Path) -> None:
-    store = make(own_server.url("slow"), tmp_path, down_for_s=0.2)
+    # a long op timeout makes "waited for Redis" unmistakable against scheduler noise:
+    # each wait costs 2 s, so the bounds below tell one wait from two on any machine
+    store = make(own_server.url("slow"), tmp_path, down_for_s=30, op_timeout_s=2.0)
     store.record_call(ok_call())
     own_server.pause()  # accepts nothing, answers nothing: a hung server
     try:
         started = time.monotonic()
         store.record_call(ok_call())  # sent, then the reply times out: spooled
-        assert permit_time(store) < 0.05  # later calls do not wait at all while it is down
-        assert time.monotonic() - started < 0.6
+        assert permit_time(store) < 2.0  # later calls do not wait for Redis while it is down
+        assert time.monotonic() - started < 2 * 2.0  # one timeout, not two
     finally:
         own_server.resume()
     time.sleep(0.25)

@@ -1,0 +1,115 @@
+"""Client CPU per email: ``collabiq llm extract --jsonl`` against the bare SDK loop.
+
+    python -m bench.bench_cpu [--quick]
+
+Both run as subprocesses against the same instantly answering Gemini emulator (its
+own process, so its CPU is not counted), on the same batch, at the same concurrency,
+alternating, in the same run. CPU = user + system time of the child (``getrusage``).
+Per email = (CPU of a 3N-email run − CPU of an N-email run) / 2N: every one-off cost
+(interpreter, imports, SDK import, client and connection set-up, the company
+directory) is in both runs and cancels out; what is left is the steady per-email work.
+The figure is our per-email CPU as a multiple of the bare ``google-genai`` loop's
+(``bench/sdk_loop.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.bench_overhead import standalone_emulator
+from bench.common import ROOT, clean_env, collabiq_cmd, dataset_texts, median, row
+
+CONCURRENCY = 16
+TARGET_RATIO = 1.5
+
+
+def _cpu(cmd: list[str], env: dict[str, str]) -> float:
+    """User + system seconds of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, timeout=600)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:4]} failed ({proc.returncode}): {proc.stderr.decode()[-800:]}")
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _lines(path: Path) -> int:
+    return sum(1 for line in path.read_text("utf-8").splitlines() if line.strip())
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Median per-email CPU (ms) of both clients over alternating repetitions."""
+    from collabiq_llm.prompt import OUTPUT_SCHEMA, SYSTEM_PROMPT
+
+    n = 50 if quick else 100
+    reps = 1 if quick else 3
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="collabiq-cpu-")))
+        url, key = stack.enter_context(standalone_emulator("gemini"))
+        small, big = tmp / "small.jsonl", tmp / "big.jsonl"
+        rows = dataset_texts(3 * n)
+        small.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[:n]))
+        big.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        env = clean_env(
+            NO_COLOR="1",
+            GEMINI_API_KEY=key,
+            GOOGLE_GEMINI_BASE_URL=url,
+            BENCH_PROMPT_AND_SCHEMA=json.dumps([SYSTEM_PROMPT, OUTPUT_SCHEMA]),
+            PYTHONPATH=str(ROOT),
+        )
+        ours: list[float] = []
+        bare: list[float] = []
+        for rep in range(reps):
+            home = {"COLLABIQ_HOME": str(tmp / f"home-{rep}")}
+            cli = [*collabiq_cmd(), "llm", "extract", "--jsonl", "-n", str(CONCURRENCY)]
+            loop = [sys.executable, "-m", "bench.sdk_loop", "--concurrency", str(CONCURRENCY)]
+            runs = {}
+            for name, source, count in (("small", small, n), ("big", big, 3 * n)):
+                out = tmp / f"ours-{name}-{rep}.jsonl"
+                cmd = [*cli, str(source), "--output", str(out)]
+                runs["ours", name] = _cpu(cmd, {**env, **home})
+                if _lines(out) != count:
+                    raise RuntimeError("collabiq did not write one line per email")
+                out = tmp / f"bare-{name}-{rep}.jsonl"
+                runs["bare", name] = _cpu([*loop, str(source), str(out)], env)
+                if _lines(out) != count:
+                    raise RuntimeError("the SDK loop did not write one line per email")
+            ours.append((runs["ours", "big"] - runs["ours", "small"]) / (2 * n))
+            bare.append((runs["bare", "big"] - runs["bare", "small"]) / (2 * n))
+    ours_ms, bare_ms = median(ours) * 1000, median(bare) * 1000
+    ratio = ours_ms / bare_ms if bare_ms > 0 else None
+    return {
+        "benchmark": "client_cpu",
+        "emails": [n, 3 * n],
+        "repetitions": reps,
+        "concurrency": CONCURRENCY,
+        "ours_cpu_ms_per_email": round(ours_ms, 3),
+        "bare_sdk_cpu_ms_per_email": round(bare_ms, 3),
+        "rows": [
+            row(
+                f"Batch client CPU per email (`extract --jsonl -n {CONCURRENCY}`, {3 * n} vs {n})",
+                f"{ours_ms:.2f} ms",
+                f"bare `google-genai` async loop {bare_ms:.2f} ms",
+                ratio,
+                f"≤ {TARGET_RATIO:g}×",
+                ratio is not None and ratio <= TARGET_RATIO,
+                ours_ms=round(ours_ms, 3),
+                bare_ms=round(bare_ms, 3),
+            )
+        ],
+    }
+
+
+if __name__ == "__main__":
+    from bench.common import script_main
+
+    os.environ.setdefault("NO_COLOR", "1")
+    sys.exit(script_main(run, __doc__))

@@ -1,0 +1,55 @@
+"""A typer-free route for the commands cron and health checks run most often.
+
+Why: importing typer (and its click layer) costs several times a bare interpreter's
+start-up, more than ``collabiq llm status --json`` needs to read two JSON files. Only
+exact, known argument lists take this route (``--version``; ``llm status`` with
+``--json`` / ``--detailed`` / ``-d``, optionally after ``--debug``); anything else —
+``--help``, a typo, an unknown flag — goes to typer, which owns usage errors.
+The CLI tests run both routes and compare their output.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+STATUS_FLAGS = {"--json": "as_json", "--detailed": "detailed", "-d": "detailed"}
+
+
+def print_version() -> None:
+    from collabiq_llm import __version__
+
+    sys.stdout.write(f"collabiq {__version__}\n")
+
+
+def _version() -> int:
+    print_version()
+    return 0
+
+
+def route(argv: list[str]) -> Callable[[], int] | None:
+    """The handler for ``argv`` when it can skip typer, else ``None``."""
+    from collabiq_llm.cli.output import state
+
+    args = list(argv)
+    debug = bool(args) and args[0] == "--debug"
+    if debug:
+        args = args[1:]
+    if args == ["--version"]:
+        return _version
+    if args[:2] != ["llm", "status"]:
+        return None
+    flags = args[2:]
+    if len(set(flags)) != len(flags) or any(f not in STATUS_FLAGS for f in flags):
+        return None
+    options = {name: False for name in STATUS_FLAGS.values()}
+    for flag in flags:
+        options[STATUS_FLAGS[flag]] = True
+
+    def status() -> int:
+        from collabiq_llm.cli.status_cmd import run_status
+
+        state.debug = debug
+        return run_status(**options)
+
+    return status

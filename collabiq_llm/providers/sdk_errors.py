@@ -39,17 +39,34 @@ DEADLINE_MARGIN_S = 0.25
 """Grace added to the SDK's own timeout before the asyncio safety net fires."""
 
 
+RETRY_AFTER_PREFIXES = ("", "llm_provider-")
+"""Header prefixes read for retry-after: our own, then the upstream's as the LiteLLM
+gateway passes it on (``llm_provider-retry-after``)."""
+
+
 def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP-date)."""
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP-date).
+
+    Behind a LiteLLM gateway the upstream's headers arrive prefixed with
+    ``llm_provider-``; they are read when the gateway sent none of its own.
+    """
     if not headers:
         return None
-    raw_ms = headers.get("retry-after-ms")
+    for prefix in RETRY_AFTER_PREFIXES:
+        seconds = _retry_after_of(headers, prefix)
+        if seconds is not None:
+            return seconds
+    return None
+
+
+def _retry_after_of(headers: Mapping[str, str], prefix: str) -> float | None:
+    raw_ms = headers.get(f"{prefix}retry-after-ms")
     if raw_ms:
         try:
             return max(0.0, float(raw_ms) / 1000.0)
         except ValueError:
             pass
-    raw = headers.get("retry-after")
+    raw = headers.get(f"{prefix}retry-after")
     if not raw:
         return None
     try:

@@ -84,6 +84,9 @@ def provider_snapshot(
         avg_latency_ms=mean,
         p50_latency_ms=p50,
         p95_latency_ms=p95,
+        p95_first_event_ms=health.first_event_p95(stats),
+        cancelled=stats.cancelled,
+        not_before=breaker.not_before(rec.breaker, now),
         last_success=stats.last_success,
         last_failure=stats.last_failure,
         last_error=stats.last_error,
@@ -184,7 +187,7 @@ class JsonStateStore:
                 ok=event.ok,
                 kind=event.error_kind,
                 retry_after_s=event.retry_after_s,
-                counts=event.counts_against_provider,
+                counts=event.counts_against_provider and event.trips_breaker,
                 probe_token=event.probe_token,
             )
             rec.health = health.record(rec.health, event)

@@ -178,6 +178,10 @@ def map_stainless_error(exc: BaseException, sdk_name: str, provider: str) -> LLM
     if isinstance(exc, sdk.APIStatusError):
         status = int(exc.status_code)
         message = body_message(exc.body) or f"HTTP {status}"
+        if status < 400:  # an error event inside a 200 stream (e.g. overloaded mid-answer)
+            kind = _stream_error_type(exc.body)
+            cls = LLMRateLimitError if kind == "rate_limit_error" else LLMServerError
+            return cls(f"error event mid-stream: {message}", provider=provider)
         return error_for_status(
             status,
             message,
@@ -198,6 +202,23 @@ def map_stainless_error(exc: BaseException, sdk_name: str, provider: str) -> LLM
             status_code=getattr(exc, "status_code", None),
         )
     return map_common_error(exc, provider)
+
+
+def _stream_error_type(body: object) -> str | None:
+    inner = body.get("error") if isinstance(body, Mapping) else None
+    return inner.get("type") if isinstance(inner, Mapping) else None
+
+
+STREAM_DECODE_ERRORS: tuple[type[BaseException], ...] = (json.JSONDecodeError, ValidationError)
+"""What an SDK raises on junk in the middle of a server-sent-event stream."""
+
+
+def corrupt_stream(exc: BaseException, provider: str) -> LLMServerError:
+    """Junk in the event stream after a 200: a broken server or proxy, not model output."""
+    scrub_chain(exc)
+    return LLMServerError(
+        f"event stream corrupted mid-answer ({type(exc).__name__})", provider=provider
+    )
 
 
 async def with_deadline(awaitable: Awaitable[T], timeout_s: float, provider: str) -> T:

@@ -202,3 +202,22 @@ def test_json_schema_refused_with_500_works_in_json_object_mode() -> None:
         lenient = make_provider(emu, "openai", api="chat", structured_output="json_object")
         result = asyncio.run(call_once(lenient, SAMPLE_EMAIL))
         assert result.entities.startup_name == DEFAULT_EXTRACTION["startup_name"]
+
+
+# -- retry-after behind a LiteLLM gateway -------------------------------------------------
+
+
+@pytest.mark.parametrize("header", ["llm_provider-retry-after", "llm_provider-retry-after-ms"])
+def test_gateway_passed_retry_after_is_read(target: tuple[Target, Emulator], header: str) -> None:
+    """LiteLLM passes the upstream's ``retry-after`` on as ``llm_provider-retry-after``."""
+    t, emu = target
+    value = "7000" if header.endswith("-ms") else "7"
+
+    def gateway_429(req: object) -> Behaviour:
+        reply = emu.flavour.error_reply(429, "rate limited upstream", req)  # type: ignore[arg-type]
+        return Behaviour.raw(429, reply.body, headers={header: value})
+
+    emu.enqueue(Behaviour.respond(gateway_429))
+    result, _ = _watched(_provider(t, emu))
+    assert isinstance(result, LLMAPIError) and result.kind == "rate_limit", result
+    assert result.retry_after == pytest.approx(7.0)

@@ -189,7 +189,7 @@ async def _call(provider: LLMProvider, handle: CallHandle, email: EmailInput) ->
     t0 = loop.time()
     first = handle.first_byte_timeout_s
     limit = provider.timeout_s if first is None else min(first, provider.timeout_s)
-    async with asyncio.timeout(t0 + limit) as timer:
+    async with asyncio.timeout_at(t0 + limit) as timer:
 
         def extend() -> None:
             if not timer.expired():

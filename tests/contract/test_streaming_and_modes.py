@@ -175,7 +175,7 @@ def test_structured_output_mode_request_and_answer(mode: str, api: str, stream: 
 def test_prompt_mode_takes_the_object_out_of_prose_and_fences(stream: bool) -> None:
     wrapped = "Sure! Here it is:\n```json\n" + json.dumps(DEFAULT_EXTRACTION) + "\n```"
     with Emulator("openai") as emu:
-        emu.set_default(Behaviour("ok", extraction=wrapped))  # type: ignore[arg-type]
+        emu.set_default(Behaviour.text_output(wrapped))
         prompt = make_provider(emu, "openai", api="chat", structured_output="prompt", stream=stream)
         result = asyncio.run(call_once(prompt, SAMPLE_EMAIL))
         assert result.entities.partner_org == DEFAULT_EXTRACTION["partner_org"]

@@ -87,7 +87,7 @@ class Behaviour:
     """How to answer one request. Build with the class methods, not directly."""
 
     kind: str
-    extraction: dict[str, Any] | None = None
+    extraction: dict[str, Any] | str | None = None  # str: raw model output text
     latency_s: float = 0.0
     usage: tuple[int, int] = (120, 40)
     reasoning_tokens: int = 0
@@ -187,6 +187,11 @@ class Behaviour:
         if part not in ("body", "output"):
             raise ValueError("part must be 'body' or 'output'")
         return cls("malformed_json", part=part)
+
+    @classmethod
+    def text_output(cls, text: str, *, latency_s: float = 0.0) -> Behaviour:
+        """A well-formed answer whose model output is exactly ``text`` (streamed or not)."""
+        return cls("ok", extraction=text, latency_s=latency_s)
 
     @classmethod
     def schema_violation(cls, extraction: dict[str, Any] | None = None) -> Behaviour:

@@ -9,6 +9,7 @@ event (hang detection); ``stream = false`` for servers that cannot stream.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -58,9 +59,17 @@ class OpenAIProvider(RemoteProvider["AsyncOpenAI"]):
             max_retries=0,  # the orchestrator owns retries and failover
         )
 
+    _stream_unsupported = False  # learned per process: the server ignores or rejects streams
+
     @property
     def mode(self) -> str:
         return self.config.structured_output
+
+    @property
+    def streams(self) -> bool:
+        """Configured to stream and not found unable to (a server that ignored or refused
+        ``stream`` is then timed on whole responses for the rest of the process)."""
+        return self.config.stream and not self._stream_unsupported
 
     def request_params(self, email: EmailInput) -> dict[str, Any]:
         """The SDK call's arguments for one email, for the configured API and structured-output
@@ -76,16 +85,7 @@ class OpenAIProvider(RemoteProvider["AsyncOpenAI"]):
         try:
             client = self._client()  # outside the deadline: the first call imports the SDK
             started = time.perf_counter()
-            if self.streams:
-                call: Any = (
-                    self._chat_stream(client, params)
-                    if chat
-                    else self._responses_stream(client, params)
-                )
-            elif chat:
-                call = client.chat.completions.create(**params)
-            else:
-                call = client.responses.create(**params)
+            call: Any = self._send(client, params, chat)
             response = await with_deadline(call, self.timeout_s, self.provider_name)
         except LLMAPIError:
             raise
@@ -104,9 +104,31 @@ class OpenAIProvider(RemoteProvider["AsyncOpenAI"]):
             exc.with_usage(*_usage(response), getattr(response, "model", None))
             raise
 
+    async def _send(self, client: AsyncOpenAI, params: dict[str, Any], chat: bool) -> Any:
+        """Streamed when possible; a server that cannot stream is detected and remembered."""
+        if not self.streams:
+            if chat:
+                return await client.chat.completions.create(**params)
+            return await client.responses.create(**params)
+        try:
+            if chat:
+                return await self._chat_stream(client, params)
+            return await self._responses_stream(client, params)
+        except _NotAStream as answer:  # the server ignored "stream": its JSON is the answer
+            self._stream_unsupported = True
+            watch.first_event()  # it did answer: not a hang
+            return answer.parse(chat)
+        except Exception as exc:
+            if not _refuses_streaming(exc):
+                raise
+        self._stream_unsupported = True  # 400 "stream not supported": ask again, whole
+        watch.first_event()
+        return await self._send(client, params, chat)
+
     async def _responses_stream(self, client: AsyncOpenAI, params: dict[str, Any]) -> Response:
         """Stream a Responses call; the terminal event carries the whole response."""
         stream = await client.responses.create(**params, stream=True)
+        await _check_is_stream(stream)
         final: Response | None = None
         async for event in stream:
             watch.first_event()
@@ -131,6 +153,7 @@ class OpenAIProvider(RemoteProvider["AsyncOpenAI"]):
         stream = await client.chat.completions.create(
             **params, stream=True, stream_options={"include_usage": True}
         )
+        await _check_is_stream(stream)
         answer = ChatAnswer()
         answer.request_id = stream.response.headers.get("x-request-id")
         async for chunk in stream:
@@ -225,6 +248,40 @@ class OpenAIProvider(RemoteProvider["AsyncOpenAI"]):
 
     async def _close_client(self, client: AsyncOpenAI) -> None:
         await client.close()
+
+
+class _NotAStream(Exception):
+    """The server answered a stream request with one JSON body (it ignored ``stream``)."""
+
+    def __init__(self, body: bytes, request_id: str | None) -> None:
+        super().__init__("not a stream")
+        self.body, self.request_id = body, request_id
+
+    def parse(self, chat: bool) -> Any:
+        from openai.types.chat import ChatCompletion
+        from openai.types.responses import Response
+
+        data = json.loads(self.body)  # JSONDecodeError -> invalid output, mapped by the caller
+        answer = (ChatCompletion if chat else Response).model_validate(data)
+        answer._request_id = self.request_id
+        return answer
+
+
+async def _check_is_stream(stream: Any) -> None:
+    """Raise ``_NotAStream`` (with the body) when the server did not send an event stream."""
+    response = stream.response
+    kind = response.headers.get("content-type", "")
+    if "text/event-stream" not in kind and "json" in kind:
+        body = await response.aread()
+        await stream.close()
+        raise _NotAStream(body, response.headers.get("x-request-id"))
+
+
+def _refuses_streaming(exc: BaseException) -> bool:
+    """A 400/422 whose message is about the ``stream`` parameter (server cannot stream)."""
+    status = getattr(exc, "status_code", None)
+    text = str(getattr(exc, "message", "") or exc).lower()
+    return status in (400, 422) and "stream" in text
 
 
 class ChatAnswer:

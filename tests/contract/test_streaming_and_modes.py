@@ -221,3 +221,44 @@ def test_gateway_passed_retry_after_is_read(target: tuple[Target, Emulator], hea
     result, _ = _watched(_provider(t, emu))
     assert isinstance(result, LLMAPIError) and result.kind == "rate_limit", result
     assert result.retry_after == pytest.approx(7.0)
+
+
+# -- servers that cannot stream ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+def test_server_that_ignores_stream_is_detected_and_timed_whole(api: str) -> None:
+    """A server that answers ``"stream": true`` with one JSON body: that body is the answer,
+    and the provider stops asking for streams (whole-response timing from then on)."""
+    with Emulator("openai") as emu:
+
+        def whole(req: object) -> Behaviour:
+            reply = emu.flavour.render(Behaviour.ok(), req)  # type: ignore[arg-type]
+            return Behaviour.raw(200, reply.body, headers=reply.headers)
+
+        emu.set_default(Behaviour.respond(whole))
+        provider = make_provider(emu, "openai", api=api, timeout_s=2.0)
+        assert provider.streams
+        first, watch = _watched(provider)
+        assert isinstance(first, ProviderResult), first
+        assert first.entities.startup_name == DEFAULT_EXTRACTION["startup_name"]
+        assert watch.first_event_at is not None  # it answered: not a hang
+        assert not provider.streams
+        second, _ = _watched(provider)
+        assert isinstance(second, ProviderResult)
+        assert [r.json.get("stream") for r in emu.requests] == [True, None]
+
+
+def test_server_that_refuses_stream_is_asked_again_whole() -> None:
+    def no_streams(req: object) -> Behaviour:
+        if (getattr(req, "json", None) or {}).get("stream"):
+            return Behaviour.status(400, message="'stream' is not supported by this server")
+        return Behaviour.ok()
+
+    with Emulator("openai") as emu:
+        emu.set_default(Behaviour.respond(no_streams))
+        provider = make_provider(emu, "openai", api="chat", timeout_s=2.0)
+        result, _ = _watched(provider)
+        assert isinstance(result, ProviderResult), result
+        _watched(provider)
+        assert [r.json.get("stream") for r in emu.requests] == [True, None, None]

@@ -2,13 +2,20 @@
 
     python -m bench.bench_failover [--quick]
 
-Primary ``gemini`` (a) answers 503, (b) refuses connections (a closed port), (c) hangs;
-secondary ``claude`` answers after a fixed 100 ms. Default failover settings: with no
-latency history the hedge delay is its upper bound, 1.5 s. Each repetition uses a fresh
+Primary ``gemini`` (a) answers 503, (b) refuses connections (a closed port), (c) hangs
+(no first byte); secondary ``claude`` answers after a fixed 100 ms. Default failover
+settings: providers stream, and with no history a call with no first event after
+``first_byte_default_s`` = 1.5 s is hung and failed over. Each repetition uses a fresh
 state folder (breaker closed, no history): the first-encounter case, not the
 steady state where an open breaker skips the primary outright. Providers are warmed
 (SDK import, client, connection) outside the timed region. Baseline, measured in the
 same run: the secondary alone through the same orchestrator.
+
+Slow but healthy primary (issue 12): ``gemini`` answers correctly in 2.5 s — streamed
+(first event after 50 ms, then the answer over 2.5 s) or, for a server that cannot
+stream, whole after 2.5 s — and the secondary in 100 ms; 10 emails in a row through
+one state folder. Reported: who answered, hedges used vs the budget, the primary's
+recorded failures and breaker, and time per email vs the primary alone (same run).
 
 The gateway figures (LiteLLM Router, Portkey) are their published numbers, quoted for
 comparison; they were not measured here.
@@ -111,11 +118,101 @@ async def _scenario(case: str, reps: int, tmp: Path) -> dict[str, Any]:
     }
 
 
+SLOW_PRIMARY_S = 2.5
+
+
+async def _slow_primary(stream: bool, emails: int, tmp: Path) -> dict[str, Any]:
+    """10 emails through one state folder; the primary slow but correct, streamed or not."""
+    from collabiq_llm.orchestration.orchestrator import Orchestrator
+    from collabiq_llm.settings import Settings
+    from collabiq_llm.state.json_store import JsonStateStore
+    from tests.emulators import Behaviour, Emulator
+
+    email = sample_email()
+    slow = Behaviour.ok(latency_s=0.05).streaming(SLOW_PRIMARY_S - 0.05)
+    if not stream:
+        slow = Behaviour.ok(latency_s=SLOW_PRIMARY_S)
+    primary_emu = Emulator("gemini", default=slow).start()
+    secondary = Emulator("anthropic", default=Behaviour.ok(latency_s=SECONDARY_LATENCY_S)).start()
+    try:
+        primary_emu.enqueue(Behaviour.ok())  # the warm-up call
+        gemini, claude = _providers(
+            primary_emu.base_url, primary_emu.api_key, secondary.base_url, secondary.api_key
+        )
+        gemini.config.stream = stream
+        for provider in (gemini, claude):
+            await provider.aextract(email)
+        alone_s, _ = await _timed({"gemini": gemini}, email, tmp, f"alone-{stream}")
+        settings = Settings()
+        folder = Path(tempfile.mkdtemp(dir=tmp, prefix=f"slow-{stream}-"))
+        store = JsonStateStore(folder, settings.breaker, cost=settings.cost)
+        orch = Orchestrator(settings, store=store, providers={"gemini": gemini, "claude": claude})
+        times, answered, hedged = [], [], 0
+        for _ in range(emails):
+            started = time.perf_counter()
+            result = await orch.aextract(email, "failover")
+            times.append(time.perf_counter() - started)
+            answered.append(result.meta.provider)
+            hedged += int(result.meta.hedged)
+        snap = store.snapshot().providers
+        await gemini.aclose()
+        await claude.aclose()
+    finally:
+        primary_emu.stop()
+        secondary.stop()
+    cfg = settings.failover
+    calls = sum(p.calls for p in snap.values())
+    gem = snap["gemini"]
+    return {
+        "stream": stream,
+        "emails": emails,
+        "answered_by_primary": answered.count("gemini"),
+        "hedges": hedged,
+        "hedge_budget": cfg.hedge_burst + cfg.hedge_budget * calls,
+        "primary_failures": gem.failures,
+        "primary_cancelled": gem.cancelled,
+        "primary_breaker": gem.breaker,
+        "per_email_s": round(median(times), 4),
+        "primary_alone_s": round(alone_s, 4),
+        "all_s": [round(t, 4) for t in times],
+    }
+
+
+def _slow_rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for key, label in (
+        ("slow-stream", "Slow healthy primary, streamed (2.5 s answer), 10 emails"),
+        ("slow-plain", "Slow healthy primary, not streamed (2.5 s), 10 emails"),
+    ):
+        r = results.get(key)
+        if r is None:
+            continue
+        met = (
+            r["primary_failures"] == 0
+            and r["primary_breaker"] == "closed"
+            and r["hedges"] <= r["hedge_budget"]
+        )
+        rows.append(
+            row(
+                label,
+                f"{r['answered_by_primary']}/{r['emails']} by primary, "
+                f"{r['hedges']} hedges, {r['primary_failures']} failures, "
+                f"{secs(r['per_email_s'])}/email",
+                f"primary alone {secs(r['primary_alone_s'])}; hedge budget {r['hedge_budget']:.1f}",
+                r["per_email_s"] / r["primary_alone_s"] if r["primary_alone_s"] else None,
+                "breaker closed, 0 failures, hedges ≤ budget",
+                met,
+                **{k: v for k, v in r.items() if k != "all_s"},
+            )
+        )
+    return rows
+
+
 def _rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     labels = {
         "503": "Failover (a): primary returns 503",
         "refused": "Failover (b): primary refuses connections",
-        "hang": "Failover (c): primary hangs (hedge at 1.5 s)",
+        "hang": "Failover (c): primary hangs (no first event: hung at 1.5 s)",
     }
     rows = []
     for case, label in labels.items():
@@ -157,15 +254,18 @@ def _rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 def run(quick: bool = False) -> dict[str, Any]:
     """Median time to answer per case, with the secondary-alone baseline of the same run."""
     reps = {"503": 2, "refused": 2, "hang": 1} if quick else {"503": 15, "refused": 15, "hang": 5}
+    emails = 3 if quick else 10
     with tempfile.TemporaryDirectory(prefix="collabiq-failover-") as tmp:
         results = {case: asyncio.run(_scenario(case, n, Path(tmp))) for case, n in reps.items()}
+        for key, stream in (("slow-stream", True), ("slow-plain", False)):
+            results[key] = asyncio.run(_slow_primary(stream, emails, Path(tmp)))
     return {
         "benchmark": "failover",
         "secondary_latency_s": SECONDARY_LATENCY_S,
-        "hedge_delay_s": 1.5,
+        "first_byte_default_s": 1.5,
         "results": results,
         "published_gateways": PUBLISHED,
-        "rows": _rows(results),
+        "rows": _rows(results) + _slow_rows(results),
     }
 
 

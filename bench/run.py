@@ -59,9 +59,11 @@ NOTES = (
     "litellm comes from the bench dependency group).",
     "- **Test suite under load**: `make test` (pytest -n 2) with two `yes > /dev/null` "
     "processes burning both cores; recorded by `make bench-suite` (`bench/bench_suite.py`).",
-    "- **Failover**: first encounter (fresh state: breaker closed, no latency history, so "
-    "the hedge delay is its 1.5 s upper bound); with history the delay follows the "
-    "primary's p95, and once the breaker is open the primary is skipped outright.",
+    "- **Failover**: first encounter (fresh state: breaker closed, no history, so a "
+    "streaming primary with no first event is hung at `first_byte_default_s` = 1.5 s); "
+    "with history the hang deadline and hedge delay follow the primary's p95 time to "
+    "first event, and once the breaker is open the primary is skipped outright. The "
+    "slow-primary rows run 10 emails through one state folder.",
     "- **Batch**: the whole `collabiq llm extract --jsonl` command (start-up, SDK import, "
     "state writes included; nothing subtracted) against a provider answering in 100 ms.",
     "- **State store**: one event = lock + read + validate + write + fsync + replace; "

@@ -33,11 +33,14 @@ class LLMAPIError(CollabIQError):
     ``retryable``: another attempt (same or other provider) may succeed.
     ``counts_against_provider``: the failure says something about the provider's
     health (our own bad request does not).
+    ``trips_breaker``: the failure looks like an outage, so it counts toward opening
+    the circuit (a model that answered with invalid output is up, just wrong).
     """
 
     kind: ClassVar[str] = "error"
     retryable: ClassVar[bool] = True
     counts_against_provider: ClassVar[bool] = True
+    trips_breaker: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -99,9 +102,13 @@ class LLMValidationError(LLMAPIError):
     """The provider answered 200 but the output is malformed or violates the schema.
 
     ``snippet`` is a short, redacted piece of what came back, for diagnosis.
+    Not retried on the same provider (a model says the same again) and not an
+    outage for the breaker; it still lowers the provider's success rate.
     """
 
     kind = "invalid_output"
+    retryable = False
+    trips_breaker = False
 
     def __init__(self, message: str, *, snippet: str | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]

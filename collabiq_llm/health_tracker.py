@@ -56,6 +56,7 @@ class HealthTracker:
         kind = error.kind if isinstance(error, LLMAPIError) else "error"
         counts = error.counts_against_provider if isinstance(error, LLMAPIError) else True
         retry_after = error.retry_after if isinstance(error, LLMAPIError) else None
+        trips = error.trips_breaker if isinstance(error, LLMAPIError) else True
         self.store.record_call(
             CallEvent(
                 provider=name,
@@ -66,6 +67,7 @@ class HealthTracker:
                 error_message=redact(error),
                 retry_after_s=retry_after,
                 counts_against_provider=counts,
+                trips_breaker=trips,
             )
         )
 

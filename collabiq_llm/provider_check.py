@@ -9,7 +9,12 @@ from pydantic import BaseModel
 
 from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import CollabIQError
-from collabiq_llm.orchestration.calls import CallHandle, acquire, guarded_call
+from collabiq_llm.orchestration.calls import (
+    CallHandle,
+    acquire,
+    guarded_call,
+    prepare_providers,
+)
 from collabiq_llm.settings import provider_is_configured
 from collabiq_llm.state.api import Permit
 
@@ -78,6 +83,18 @@ async def acheck_provider(orchestrator, name: str) -> CheckResult:
     )
 
 
+def _buildable(orchestrator, names: list[str]) -> list:
+    """The providers among ``names`` that are configured and build (others are reported)."""
+    providers = []
+    for name in names:
+        try:
+            if provider_is_configured(orchestrator.settings.provider(name)):
+                providers.append(orchestrator.provider(name))
+        except CollabIQError:
+            continue
+    return providers
+
+
 def check_provider(orchestrator, name: str) -> CheckResult:
     async def _run() -> CheckResult:
         try:
@@ -93,6 +110,9 @@ def check_providers(orchestrator, names: list[str]) -> list[CheckResult]:
 
     async def _run() -> list[CheckResult]:
         try:
+            # every SDK imported (off the loop) and client built before any clock starts,
+            # so no provider's latency includes another one's set-up (issue 13)
+            await prepare_providers(_buildable(orchestrator, names))
             return list(await asyncio.gather(*(acheck_provider(orchestrator, n) for n in names)))
         finally:
             await orchestrator.aclose()

@@ -24,6 +24,7 @@ from collabiq_llm.errors import ConfigurationError
 from collabiq_llm.redact import register_secret
 
 ProviderKind = Literal["gemini", "claude", "openai", "offline"]
+StructuredOutput = Literal["json_schema", "json_object", "tool", "prompt"]
 STRATEGIES: tuple[str, ...] = ("failover", "consensus", "best-match")
 STRATEGY_ALIASES: dict[str, str] = {"best_match": "best-match", "bestmatch": "best-match"}
 BUILTIN_ORDER: tuple[str, ...] = ("gemini", "claude", "openai")
@@ -66,6 +67,12 @@ class ProviderConfig(BaseModel):
     api: Literal["responses", "chat"] = "responses"
     api_version: str | None = None
     timeout_s: float = Field(30.0, gt=0)
+    # stream the answer: a hang is then told from a slow answer by the first event
+    stream: bool = True
+    # no first event within this many seconds = hung; None = from observed p95 ([failover])
+    first_byte_timeout_s: float | None = Field(None, gt=0)
+    # how structured output is requested from OpenAI-compatible endpoints (kind "openai")
+    structured_output: StructuredOutput = "json_schema"
     max_output_tokens: int = Field(1024, gt=0)
     weight: float = Field(1.0, ge=0)
     enabled: bool = True
@@ -94,7 +101,12 @@ class FailoverSettings(BaseModel):
     max_rounds: int = Field(2, ge=1)
     hedge: bool = True
     hedge_min_s: float = Field(0.5, ge=0)
-    hedge_max_s: float = Field(1.5, ge=0)
+    hedge_max_s: float = Field(0.0, ge=0)  # optional cap; 0 = none (follow the p95)
+    hedge_default_s: float = Field(1.5, ge=0)  # hedge delay before any latency history
+    first_byte_factor: float = Field(3.0, gt=0)  # hung = no first event by factor × p95
+    first_byte_floor_s: float = Field(1.0, gt=0)
+    first_byte_cap_s: float = Field(10.0, gt=0)
+    first_byte_default_s: float = Field(1.5, gt=0)  # before any time-to-first-event history
     hedge_budget: float = Field(0.10, ge=0, le=1)
     hedge_burst: int = Field(10, ge=0)
 

@@ -57,6 +57,9 @@ class ProviderStatus(BaseModel):
     failures_by_kind: dict[str, int] = Field(default_factory=dict)
     p50_latency_ms: float | None = None
     hedges: int = 0
+    cancelled: int = 0  # lost races (a hedge or parallel call another answer beat)
+    p95_first_event_ms: float | None = None  # streaming: time to the first event
+    not_before: dt.datetime | None = None  # retry-after: no process calls it before then
     emails: int = 0  # emails on which this provider was called
     cost_per_email_usd: float | None = None  # its cost / those emails
 
@@ -156,6 +159,9 @@ def build_status(
             failures_by_kind=snap.failures_by_kind,
             p50_latency_ms=snap.p50_latency_ms,
             hedges=snap.hedges,
+            cancelled=snap.cancelled,
+            p95_first_event_ms=snap.p95_first_event_ms,
+            not_before=snap.not_before,
             **_per_email(snapshot.email_cost_by_provider.get(name)),
         )
     emails = snapshot.emails

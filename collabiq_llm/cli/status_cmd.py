@@ -48,6 +48,8 @@ def health_label(row, now: dt.datetime) -> str:
     label = row.health.replace("_", "-")
     if row.health == "open" and row.next_try_at is not None:
         label += f" (retry {relative(row.next_try_at, now)})"
+    elif getattr(row, "not_before", None) is not None:  # a retry-after still running
+        label += f" (rate-limited, retry {relative(row.not_before, now)})"
     return label
 
 
@@ -59,7 +61,7 @@ def _error_cell(name: str, text: str | None, *, one_line: bool):
     return Text(flat, no_wrap=True, overflow="ellipsis") if one_line else Text(flat)
 
 
-OWN_FAULT_KINDS = ("bad_request", "cancelled")  # not held against the provider
+OWN_FAULT_KINDS = ("bad_request",)  # not held against the provider
 
 
 def _success(row) -> str:
@@ -68,6 +70,7 @@ def _success(row) -> str:
     if row.success_rate is None:
         return "-"
     judged = row.calls - sum(row.failures_by_kind.get(k, 0) for k in OWN_FAULT_KINDS)
+    judged -= getattr(row, "cancelled", 0)  # lost races are calls, not judged
     return f"{row.success_rate:.0%} ({row.successes}/{judged})"
 
 
@@ -122,6 +125,9 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
                 else ""
             )
             say(f"{escape(name)}: {escape(row.breaker_reason)}{escape(hint)}")
+        if getattr(row, "not_before", None) is not None:
+            until = f"{row.not_before:%Y-%m-%d %H:%M:%S} UTC"
+            say(f"{escape(name)}: asked for quiet (retry-after) until {until}; not called before")
     if detailed:
         usage = compact_table("Usage and cost")
         for col in ("provider", "model", "tokens in", "tokens out", "cost", "cost/email"):

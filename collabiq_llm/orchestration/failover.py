@@ -2,15 +2,17 @@
 
 A failed call moves to the next provider at once; the same provider is retried
 only after every provider was tried (next round), honouring ``retry-after``,
-within an overall deadline. If the current provider is slow past its hedge delay
-(its recent p95 latency clamped to [hedge_min_s, hedge_max_s]) the next provider
-starts in parallel, subject to a fleet-wide hedge budget.
+within an overall deadline. A streaming call with no first event by its
+first-event deadline is hung: it fails (timeout) and the next provider starts at
+once. A call that shows no progress past its hedge delay (``timing.py``: late
+first event when streaming, the provider's own p95 latency when not) gets the
+next provider started in parallel, subject to a fleet-wide hedge budget. Whoever
+loses a race is recorded as ``cancelled``, never as a failure.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import LLMAPIError, LLMTimeoutError
@@ -22,21 +24,20 @@ from collabiq_llm.orchestration.calls import (
     acquire,
     cancel_all,
     guarded_call,
+    prepare_providers,
     skipped_attempt,
 )
 from collabiq_llm.orchestration.outcome import StrategyOutcome
+from collabiq_llm.orchestration.timing import first_byte_timeout_s
+from collabiq_llm.orchestration.timing import hedge_delay_s as _hedge_delay
 from collabiq_llm.providers.base import LLMProvider
 from collabiq_llm.state.api import StateSnapshot
 
 
-def hedge_delay_s(ctx: CallContext, snapshot: StateSnapshot, provider: str) -> float:
-    """The provider's recent p95 latency, clamped; the upper bound when there is no history."""
-    cfg = ctx.settings.failover
-    stats = snapshot.providers.get(provider)
-    p95 = stats.p95_latency_ms if stats else None
-    if p95 is None:
-        return cfg.hedge_max_s
-    return min(max(p95 / 1000.0, cfg.hedge_min_s), cfg.hedge_max_s)
+def hedge_delay_s(ctx: CallContext, snapshot: StateSnapshot, provider: LLMProvider) -> float | None:
+    """When to hedge ``provider`` (seconds after its start); None = not on time."""
+    snap = snapshot.providers.get(provider.provider_name)
+    return _hedge_delay(ctx.settings.failover, provider, snap)
 
 
 def hedge_allowed(ctx: CallContext, snapshot: StateSnapshot, used_here: int) -> bool:
@@ -61,6 +62,8 @@ class _Pass:
         outcome: StrategyOutcome,
         deadline: float,
         retry_due: dict[str, float],
+        *,
+        retrying: bool = False,
     ) -> None:
         self.ctx = ctx
         self.queue = list(providers)
@@ -71,35 +74,47 @@ class _Pass:
         self.retry_due = retry_due  # provider -> when its last error allows a retry
         self.running: dict[asyncio.Task[CallOutcome], CallHandle] = {}
         self.hedges_used = 0
-        self._finished: dict[asyncio.Task[CallOutcome], CallHandle] = {}
-
-    def _started_of(self, task: asyncio.Task[CallOutcome]) -> float:
-        return self._finished[task].started
+        self.retrying = retrying  # round 2+: retry-afters were waited out in this process
 
     async def start_next(self, *, hedge: bool) -> bool:
         while self.queue:
             provider = self.queue.pop(0)
-            permit = await acquire(self.ctx, provider)
+            permit = await acquire(self.ctx, provider, retrying=self.retrying)
             if not permit.allowed:
                 self.outcome.attempts.append(skipped_attempt(provider, permit))
                 continue
-            handle = CallHandle(provider=provider, permit=permit, hedge=hedge)
-            with contextlib.suppress(Exception):  # a failure here resurfaces in the call
-                provider.prepare()  # SDK import + client build: not part of the hedge delay
+            snap = self.snapshot.providers.get(provider.provider_name)
+            hung_after = first_byte_timeout_s(self.ctx.settings.failover, provider, snap)
+            handle = CallHandle(
+                provider=provider, permit=permit, hedge=hedge, first_byte_timeout_s=hung_after
+            )
+            # SDK import off the loop + client build: before this call's clock starts, and
+            # without stalling (and so slowing the recorded latency of) a call in flight
+            await prepare_providers([provider])
             handle.started = self.ctx.monotonic()
             task = asyncio.create_task(guarded_call(self.ctx, handle, self.email))
             self.running[task] = handle
             return True
         return False
 
+    def _hedge_at(self) -> float | None:
+        """Monotonic time at which the single running call should be hedged, if ever."""
+        if not self.queue or len(self.running) != 1:
+            return None
+        handle = next(iter(self.running.values()))
+        if handle.first_event_seen:  # the answer is streaming in: a long generation
+            return None
+        delay = hedge_delay_s(self.ctx, self.snapshot, handle.provider)
+        if delay is None or not hedge_allowed(self.ctx, self.snapshot, self.hedges_used):
+            return None
+        return handle.started + delay
+
     def _wait_timeout(self) -> float:
-        remaining = self.deadline - self.ctx.monotonic()
-        if self.queue and len(self.running) == 1:
-            handle = next(iter(self.running.values()))
-            delay = hedge_delay_s(self.ctx, self.snapshot, handle.provider.provider_name)
-            until_hedge = handle.started + delay - self.ctx.monotonic()
-            if until_hedge < remaining and hedge_allowed(self.ctx, self.snapshot, self.hedges_used):
-                return max(until_hedge, 0.0)
+        now = self.ctx.monotonic()
+        remaining = self.deadline - now
+        hedge_at = self._hedge_at()
+        if hedge_at is not None and hedge_at - now < remaining:
+            return max(hedge_at - now, 0.0)
         return max(remaining, 0.0)
 
     async def run(self) -> bool:
@@ -120,25 +135,21 @@ class _Pass:
                         self.ctx, self.running, CancelReason.TOO_SLOW
                     )
                     return False
-                if await self.start_next(hedge=True):
+                hedge_at = self._hedge_at()
+                due = hedge_at is not None and self.ctx.monotonic() >= hedge_at
+                if due and await self.start_next(hedge=True):
                     self.hedges_used += 1
                     self.outcome.hedged = True
                 continue
             for task in done:
-                self._finished[task] = self.running.pop(task)
+                self.running.pop(task)
                 result = task.result()
                 self.outcome.attempts.append(result.attempt)
                 if result.ok:
                     assert result.result is not None
-                    winner_started = self._started_of(task)
-                    # a call started before the winner had more time and lost: too slow;
-                    # one started after it (a hedge) is merely not needed
+                    # whoever is still running lost the race: cancelled, not failed
                     self.outcome.attempts += await cancel_all(
-                        self.ctx,
-                        self.running,
-                        lambda h, won_at=winner_started: (
-                            CancelReason.TOO_SLOW if h.started < won_at else CancelReason.NOT_NEEDED
-                        ),
+                        self.ctx, self.running, CancelReason.NOT_NEEDED
                     )
                     self.outcome.entities = result.result.entities
                     self.outcome.provider = result.provider
@@ -169,8 +180,11 @@ async def run_failover(
     deadline = ctx.monotonic() + cfg.deadline_s
     queue = list(providers)
     retry_due: dict[str, float] = {}  # counted from when each error arrived
+    retrying = False
     while queue:
-        if await _Pass(ctx, queue, email, snapshot, outcome, deadline, retry_due).run():
+        one_pass = _Pass(ctx, queue, email, snapshot, outcome, deadline, retry_due)
+        one_pass.retrying = retrying
+        if await one_pass.run():
             outcome.fallback_used = outcome.provider != providers[0].provider_name
             return outcome
         now = ctx.monotonic()
@@ -189,6 +203,7 @@ async def run_failover(
         if wake > now:
             await ctx.sleep(wake - now)  # type: ignore[misc]
         queue = [p for p in providers if ready_at.get(p.provider_name, float("inf")) <= wake]
+        retrying = True
     return outcome
 
 

@@ -270,10 +270,8 @@ class Orchestrator:
             )
             entry.input_tokens += att.input_tokens
             entry.output_tokens += att.output_tokens
-            entry.cost_usd = _add_cost(
-                entry.cost_usd,
-                att.cost_usd if att.outcome != "cancelled" and att.outcome != "late" else 0.0,
-            )
+            # a cancelled stream that had reported billed tokens carries its cost too
+            entry.cost_usd = _add_cost(entry.cost_usd, att.cost_usd)
         total: float | None = 0.0
         for entry in per_provider.values():
             total = _add_cost(total, entry.cost_usd)
@@ -331,7 +329,7 @@ def _to_result(
     assert outcome.entities is not None
     cost: float | None = 0.0
     for att in outcome.attempts:
-        if att.outcome in ("success", "error"):
+        if att.outcome != "skipped":
             cost = _add_cost(cost, att.cost_usd)
     meta = ResultMeta(
         strategy=strategy,

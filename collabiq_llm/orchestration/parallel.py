@@ -13,9 +13,11 @@ from collabiq_llm.orchestration.calls import (
     acquire,
     cancel_all,
     guarded_call,
+    prepare_providers,
     skipped_attempt,
 )
 from collabiq_llm.orchestration.outcome import StrategyOutcome
+from collabiq_llm.orchestration.timing import first_byte_timeout_s
 from collabiq_llm.providers.base import LLMProvider
 
 
@@ -29,16 +31,28 @@ async def call_in_parallel(
 ) -> list[CallOutcome]:
     """Call every allowed provider concurrently; return the successes in priority order.
 
-    Each call is bounded by its provider's timeout; ``window_s`` additionally caps
-    the wait (calls still running then are cancelled and count as too slow).
+    Each call is bounded by its provider's timeout (and, streaming, by its first-event
+    deadline); ``window_s`` additionally caps the wait (calls still running then are
+    cancelled: a lost race, recorded as ``cancelled``, not as a failure).
+    Every provider is prepared (SDK imported off the loop, client built) before the
+    first call starts, so no call's latency includes another provider's set-up.
     """
     permits = await asyncio.gather(*(acquire(ctx, p) for p in providers))
+    allowed = [p for p, permit in zip(providers, permits, strict=True) if permit.allowed]
+    snapshot = await asyncio.to_thread(ctx.store.snapshot) if allowed else None
+    await prepare_providers(allowed)
     running: dict[asyncio.Task[CallOutcome], CallHandle] = {}
     for provider, permit in zip(providers, permits, strict=True):
         if not permit.allowed:
             outcome.attempts.append(skipped_attempt(provider, permit))
             continue
-        handle = CallHandle(provider=provider, permit=permit, started=ctx.monotonic())
+        snap = snapshot.providers.get(provider.provider_name) if snapshot else None
+        handle = CallHandle(
+            provider=provider,
+            permit=permit,
+            started=ctx.monotonic(),
+            first_byte_timeout_s=first_byte_timeout_s(ctx.settings.failover, provider, snap),
+        )
         running[asyncio.create_task(guarded_call(ctx, handle, email))] = handle
     if not running:
         return []

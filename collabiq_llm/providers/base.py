@@ -59,6 +59,11 @@ class LLMProvider(ABC):
     def timeout_s(self) -> float:
         return self.config.timeout_s
 
+    @property
+    def streams(self) -> bool:
+        """True when calls stream and report their first event (``providers.watch``)."""
+        return False
+
     @abstractmethod
     async def aextract(self, email: EmailInput) -> ProviderResult:
         """Extract entities from one email; raise an ``LLMAPIError`` subclass on failure."""

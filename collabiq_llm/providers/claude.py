@@ -1,5 +1,9 @@
 """Claude (Anthropic Messages API) provider: structured output through a forced tool call.
 
+Streamed by default (``messages.stream``: the tool input arrives as
+``input_json_delta`` events) so the orchestrator sees the first event and can
+tell a hung server from a long answer; ``stream = false`` sends one request.
+
 A forced tool call whose ``input_schema`` is the shared ``OUTPUT_SCHEMA`` is the
 most widely supported way to get schema-shaped JSON from Claude models; the
 ``tool_use`` block's ``input`` is a plain dict, validated by ``parse_llm_output``.
@@ -11,7 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from collabiq_llm.email.input import EmailInput
-from collabiq_llm.errors import LLMAPIError, LLMValidationError
+from collabiq_llm.errors import LLMAPIError, LLMServerError, LLMValidationError
 from collabiq_llm.prompt import (
     SCHEMA_NAME,
     TOOL_DESCRIPTION,
@@ -19,12 +23,15 @@ from collabiq_llm.prompt import (
     output_schema,
     parse_llm_output,
 )
+from collabiq_llm.providers import watch
 from collabiq_llm.providers.base import ProviderResult
 from collabiq_llm.providers.remote import (
     RemoteProvider,
     normalise_base_url,
 )
 from collabiq_llm.providers.sdk_errors import (
+    STREAM_DECODE_ERRORS,
+    corrupt_stream,
     map_stainless_error,
     with_deadline,
 )
@@ -73,11 +80,17 @@ class ClaudeProvider(RemoteProvider["AsyncAnthropic"]):
         try:
             client = self._client()  # outside the deadline: the first call imports the SDK
             started = time.perf_counter()
-            message = await with_deadline(
-                client.messages.create(**params), self.timeout_s, self.provider_name
-            )
+            if self.streams:
+                call: Any = self._stream(client, params)
+            else:
+                call = client.messages.create(**params)
+            message = await with_deadline(call, self.timeout_s, self.provider_name)
         except LLMAPIError:
             raise
+        except STREAM_DECODE_ERRORS as exc:
+            if self.streams:  # junk between events: a broken server, not model output
+                raise corrupt_stream(exc, self.provider_name) from exc
+            raise map_stainless_error(exc, "anthropic", self.provider_name) from exc
         except Exception as exc:
             raise map_stainless_error(exc, "anthropic", self.provider_name) from exc
         latency_ms = (time.perf_counter() - started) * 1000.0
@@ -86,6 +99,29 @@ class ClaudeProvider(RemoteProvider["AsyncAnthropic"]):
         except LLMAPIError as exc:  # billed even though unusable: keep its cost
             exc.with_usage(*self._usage(message), message.model)
             raise
+
+    async def _stream(self, client: AsyncAnthropic, params: dict[str, Any]) -> Message:
+        """Stream the call (tool-input deltas); the SDK assembles the final message.
+
+        ``message_start`` is the first event and carries the billed input tokens;
+        ``message_delta`` carries the running output count.
+        """
+        async with client.messages.stream(**params) as stream:
+            ended = False
+            async for event in stream:
+                watch.first_event()
+                if event.type == "message_start":
+                    watch.usage(*self._usage(event.message), event.message.model)
+                elif event.type == "message_delta" and event.usage is not None:
+                    watch.usage(0, event.usage.output_tokens or 0)
+                ended = ended or event.type == "message_stop"
+            if not ended:
+                raise LLMServerError(
+                    "stream ended before message_stop", provider=self.provider_name
+                )
+            message = await stream.get_final_message()
+            message._request_id = stream.request_id  # as messages.create sets it
+            return message
 
     @staticmethod
     def _usage(message: Message) -> tuple[int, int]:

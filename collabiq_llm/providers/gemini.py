@@ -19,16 +19,20 @@ from collabiq_llm.errors import (
     LLMAPIError,
     LLMAuthenticationError,
     LLMRateLimitError,
+    LLMServerError,
     LLMValidationError,
 )
 from collabiq_llm.prompt import build_prompt, output_schema, parse_llm_output
+from collabiq_llm.providers import watch
 from collabiq_llm.providers.base import ProviderResult
 from collabiq_llm.providers.remote import (
     RemoteProvider,
     normalise_base_url,
 )
 from collabiq_llm.providers.sdk_errors import (
+    STREAM_DECODE_ERRORS,
     body_message,
+    corrupt_stream,
     error_for_status,
     map_common_error,
     parse_retry_after,
@@ -85,11 +89,17 @@ class GeminiProvider(RemoteProvider["Client"]):
         try:
             client = self._client()  # outside the deadline: the first call imports the SDK
             started = time.perf_counter()
-            response = await with_deadline(
-                client.aio.models.generate_content(**params), self.timeout_s, self.provider_name
-            )
+            if self.streams:
+                call: Any = self._stream(client, params)
+            else:
+                call = client.aio.models.generate_content(**params)
+            response = await with_deadline(call, self.timeout_s, self.provider_name)
         except LLMAPIError:
             raise
+        except STREAM_DECODE_ERRORS as exc:
+            if self.streams:  # junk between events: a broken server, not model output
+                raise corrupt_stream(exc, self.provider_name) from exc
+            raise map_gemini_error(exc, self.provider_name) from exc
         except Exception as exc:
             raise map_gemini_error(exc, self.provider_name) from exc
         latency_ms = (time.perf_counter() - started) * 1000.0
@@ -98,6 +108,18 @@ class GeminiProvider(RemoteProvider["Client"]):
         except LLMAPIError as exc:  # billed even though unusable: keep its cost
             exc.with_usage(*_usage(response), response.model_version)
             raise
+
+    async def _stream(self, client: Client, params: dict[str, Any]) -> GenerateContentResponse:
+        """``generate_content_stream`` (SSE); the chunks are merged into one response."""
+        chunks: list[GenerateContentResponse] = []
+        async for chunk in await client.aio.models.generate_content_stream(**params):
+            watch.first_event()
+            chunks.append(chunk)
+            if chunk.usage_metadata is not None:
+                watch.usage(*_usage(chunk), chunk.model_version)
+        if not chunks:
+            raise LLMServerError("stream ended without any chunk", provider=self.provider_name)
+        return merge_chunks(chunks)
 
     def _result(
         self, response: GenerateContentResponse, email: EmailInput, latency_ms: float
@@ -144,6 +166,39 @@ class GeminiProvider(RemoteProvider["Client"]):
         client.close()  # genai.Client also builds a sync pool; release it too
 
 
+def merge_chunks(chunks: list[GenerateContentResponse]) -> GenerateContentResponse:
+    """One response from streamed chunks: text joined, the last finish reason and usage."""
+    from google.genai import types
+
+    texts: list[str] = []
+    finish = finish_message = None
+    seen_candidate = False
+    for chunk in chunks:
+        if not chunk.candidates:
+            continue
+        seen_candidate = True
+        cand = chunk.candidates[0]
+        parts = cand.content.parts if cand.content is not None else None
+        texts += [p.text for p in parts or [] if p.text and not p.thought]
+        finish = cand.finish_reason or finish
+        finish_message = cand.finish_message or finish_message
+    last = chunks[-1]
+    candidates = None
+    if seen_candidate:
+        text = "".join(texts)
+        content = types.Content(role="model", parts=[types.Part(text=text)] if text else None)
+        candidates = [
+            types.Candidate(content=content, finish_reason=finish, finish_message=finish_message)
+        ]
+    return types.GenerateContentResponse(
+        candidates=candidates,
+        prompt_feedback=next((c.prompt_feedback for c in chunks if c.prompt_feedback), None),
+        usage_metadata=next((c.usage_metadata for c in reversed(chunks) if c.usage_metadata), None),
+        model_version=last.model_version,
+        response_id=last.response_id,
+    )
+
+
 def _usage(response: GenerateContentResponse) -> tuple[int, int]:
     """Billed tokens; thinking tokens are billed as output."""
     usage = response.usage_metadata
@@ -177,6 +232,9 @@ def map_gemini_error(exc: BaseException, provider: str) -> LLMAPIError:
     """Map google-genai ``APIError``s by code/status, everything else via the common map."""
     genai_errors = sys.modules.get("google.genai.errors")  # loaded if the SDK raised
     scrub_chain(exc)
+    unknown = getattr(genai_errors, "UnknownApiResponseError", None)
+    if unknown is not None and isinstance(exc, unknown):  # junk where an event should be
+        return corrupt_stream(exc, provider)
     if genai_errors is None or not isinstance(exc, genai_errors.APIError):
         return map_common_error(exc, provider)
     code = int(exc.code) if exc.code else 0

@@ -103,6 +103,11 @@ class RemoteProvider(LLMProvider, Generic[T]):
             register_secret(api_key.get_secret_value())  # in case settings did not
         self._holder: LoopBoundClient[T] = LoopBoundClient()
 
+    @property
+    def streams(self) -> bool:
+        """Streaming unless the endpoint is configured not to (``stream = false``)."""
+        return self.config.stream
+
     def _key(self) -> str:
         """The API key; a dummy for keyless endpoints; auth error if one is required."""
         if self._api_key is not None and self._api_key.get_secret_value():

@@ -39,17 +39,34 @@ DEADLINE_MARGIN_S = 0.25
 """Grace added to the SDK's own timeout before the asyncio safety net fires."""
 
 
+RETRY_AFTER_PREFIXES = ("", "llm_provider-")
+"""Header prefixes read for retry-after: our own, then the upstream's as the LiteLLM
+gateway passes it on (``llm_provider-retry-after``)."""
+
+
 def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP-date)."""
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP-date).
+
+    Behind a LiteLLM gateway the upstream's headers arrive prefixed with
+    ``llm_provider-``; they are read when the gateway sent none of its own.
+    """
     if not headers:
         return None
-    raw_ms = headers.get("retry-after-ms")
+    for prefix in RETRY_AFTER_PREFIXES:
+        seconds = _retry_after_of(headers, prefix)
+        if seconds is not None:
+            return seconds
+    return None
+
+
+def _retry_after_of(headers: Mapping[str, str], prefix: str) -> float | None:
+    raw_ms = headers.get(f"{prefix}retry-after-ms")
     if raw_ms:
         try:
             return max(0.0, float(raw_ms) / 1000.0)
         except ValueError:
             pass
-    raw = headers.get("retry-after")
+    raw = headers.get(f"{prefix}retry-after")
     if not raw:
         return None
     try:
@@ -161,6 +178,10 @@ def map_stainless_error(exc: BaseException, sdk_name: str, provider: str) -> LLM
     if isinstance(exc, sdk.APIStatusError):
         status = int(exc.status_code)
         message = body_message(exc.body) or f"HTTP {status}"
+        if status < 400:  # an error event inside a 200 stream (e.g. overloaded mid-answer)
+            kind = _stream_error_type(exc.body)
+            cls = LLMRateLimitError if kind == "rate_limit_error" else LLMServerError
+            return cls(f"error event mid-stream: {message}", provider=provider)
         return error_for_status(
             status,
             message,
@@ -181,6 +202,23 @@ def map_stainless_error(exc: BaseException, sdk_name: str, provider: str) -> LLM
             status_code=getattr(exc, "status_code", None),
         )
     return map_common_error(exc, provider)
+
+
+def _stream_error_type(body: object) -> str | None:
+    inner = body.get("error") if isinstance(body, Mapping) else None
+    return inner.get("type") if isinstance(inner, Mapping) else None
+
+
+STREAM_DECODE_ERRORS: tuple[type[BaseException], ...] = (json.JSONDecodeError, ValidationError)
+"""What an SDK raises on junk in the middle of a server-sent-event stream."""
+
+
+def corrupt_stream(exc: BaseException, provider: str) -> LLMServerError:
+    """Junk in the event stream after a 200: a broken server or proxy, not model output."""
+    scrub_chain(exc)
+    return LLMServerError(
+        f"event stream corrupted mid-answer ({type(exc).__name__})", provider=provider
+    )
 
 
 async def with_deadline(awaitable: Awaitable[T], timeout_s: float, provider: str) -> T:

@@ -39,6 +39,7 @@ class Permit(BaseModel):
     probe_token: str | None = None
     reason: str | None = None
     retry_at: UtcDatetime | None = None
+    not_before: UtcDatetime | None = None  # set (with allowed=True) while a retry-after runs
 
 
 class CallEvent(BaseModel):
@@ -53,6 +54,8 @@ class CallEvent(BaseModel):
     error_message: str | None = None  # already redacted by the caller; truncated by the store
     retry_after_s: float | None = None
     counts_against_provider: bool = True  # False for our own bad requests / cancelled calls
+    trips_breaker: bool = True  # False for invalid model output: the provider is up
+    first_event_ms: float | None = None  # streaming: time to the first event of the answer
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float | None = 0.0  # None = unknown price
@@ -94,6 +97,9 @@ class ProviderSnapshot(BaseModel):
     avg_latency_ms: float | None = None
     p50_latency_ms: float | None = None
     p95_latency_ms: float | None = None
+    p95_first_event_ms: float | None = None  # streaming calls: time to first event
+    cancelled: int = 0  # lost races: cancelled because another answer won (no failure)
+    not_before: UtcDatetime | None = None  # the provider asked for quiet until then
     last_success: UtcDatetime | None = None
     last_failure: UtcDatetime | None = None
     last_error: str | None = None

@@ -17,6 +17,13 @@ Rules
   prober cannot wedge the breaker). ``success_threshold`` successes close it —
   any success seen while half-open counts, probe or not, since it proves the
   provider answers. Any counted failure re-opens it.
+* A retry-after (429, or a 503 that says when) sets ``not_before``: every process
+  reads it from the store and leaves the provider alone until then, whether or not
+  the failure opened the circuit. It is handed out on the permit (the orchestrator
+  decides: a retry this process already timed to the retry-after may go) and shown
+  by status. It expires by itself (:func:`current`).
+* Invalid model output (``trips_breaker=False`` on the event) is passed here as
+  ``counts=False``: the provider is up, it only answered badly.
 * OPEN: a late success (from a call started before it opened) is ignored; a late
   failure only extends the cooldown when it carries a longer retry-after.
 """
@@ -45,6 +52,7 @@ class BreakerState(BaseModel):
     half_open_successes: int = 0
     probes: dict[str, UtcDatetime] = Field(default_factory=dict)  # token -> slot expiry
     trips: int = 0  # how often it opened, kept across resets
+    not_before: UtcDatetime | None = None  # retry-after: no calls before this time
 
 
 def _secs(delta: dt.timedelta) -> int:
@@ -52,7 +60,10 @@ def _secs(delta: dt.timedelta) -> int:
 
 
 def current(state: BreakerState, now: dt.datetime) -> BreakerState:
-    """The state at ``now``: OPEN past its cooldown is HALF_OPEN; expired probe slots dropped."""
+    """The state at ``now``: OPEN past its cooldown is HALF_OPEN; expired probe slots and an
+    expired ``not_before`` dropped."""
+    if state.not_before is not None and now >= state.not_before:
+        state = state.model_copy(update={"not_before": None})
     if state.state == "open" and state.open_until is not None and now >= state.open_until:
         update = {"state": "half_open", "half_open_successes": 0, "probes": {}}
         return state.model_copy(update=update)
@@ -76,7 +87,7 @@ def acquire(
     """May a call go out now? In HALF_OPEN this claims a probe slot under ``token``."""
     s = current(state, now)
     if s.state == "closed":
-        return s, Permit(allowed=True, state="closed")
+        return s, Permit(allowed=True, state="closed", not_before=s.not_before)
     if s.state == "open":
         until = s.open_until or now
         reason = f"circuit open ({s.reason or 'failing'}); retry in {_secs(until - now)} s"
@@ -88,11 +99,13 @@ def acquire(
         )
     expiry = now + dt.timedelta(seconds=cfg.probe_ttl_s)
     claimed = s.model_copy(update={"probes": {**s.probes, token: expiry}})
-    return claimed, Permit(allowed=True, state="half_open", probe_token=token)
+    return claimed, Permit(
+        allowed=True, state="half_open", probe_token=token, not_before=s.not_before
+    )
 
 
 def _closed(state: BreakerState) -> BreakerState:
-    return BreakerState(trips=state.trips)
+    return BreakerState(trips=state.trips, not_before=state.not_before)
 
 
 def _open(
@@ -108,6 +121,7 @@ def _open(
         open_until=until,
         reason=reason,
         trips=state.trips + (0 if state.state == "open" else 1),
+        not_before=state.not_before,
     )
 
 
@@ -147,10 +161,14 @@ def on_failure(
 ) -> BreakerState:
     """A call failed with error ``kind``; ``counts`` is False for our own bad requests."""
     s = _release(current(state, now), probe_token)
+    wait = max(0.0, retry_after_s or 0.0)
+    if wait:
+        quiet_until = now + dt.timedelta(seconds=wait)
+        if s.not_before is None or quiet_until > s.not_before:
+            s = s.model_copy(update={"not_before": quiet_until})
     if not counts:
         return s
     failures = s.consecutive_failures + 1
-    wait = max(0.0, retry_after_s or 0.0)
     if kind == AUTH_KIND:
         return _open(s, now, max(cfg.auth_cooldown_s, wait), auth_reason(cfg), failures)
     what = kind or "error"
@@ -193,8 +211,13 @@ def record(
 
 
 def reset(state: BreakerState) -> BreakerState:
-    """Close by hand (after fixing a key): clears failures and probes, keeps the trip count."""
-    return _closed(state)
+    """Close by hand (after fixing a key): clears failures, probes and any retry-after wait."""
+    return BreakerState(trips=state.trips)
+
+
+def not_before(state: BreakerState, now: dt.datetime) -> dt.datetime | None:
+    """When the provider may be called again after a retry-after; None when it may now."""
+    return current(state, now).not_before
 
 
 def view(

@@ -6,6 +6,11 @@ Decisions (why):
   happened. Failures that are our fault (``counts_against_provider=False``,
   e.g. ``bad_request``) are also counted in ``own_failures`` and left out of the
   success rate (and, in the breaker, out of consecutive failures).
+* A lost race (kind ``cancelled``: a hedge or parallel call cancelled because
+  another answer won) is counted in ``calls`` and ``cancelled`` only: it is no
+  failure, and it is left out of the success rate and the latency window.
+* Time to first event (streaming calls) is kept in its own window: it is what
+  hang detection and the streaming hedge delay are derived from.
 * Latency is kept for successful calls only (a timeout's "latency" is the
   timeout), in a bounded window of the last :data:`LATENCY_WINDOW` calls; mean,
   p50 and p95 are computed over that window, so they describe recent behaviour.
@@ -41,6 +46,8 @@ class HealthStats(BaseModel):
     last_error: str | None = None
     last_error_kind: str | None = None
     hedges: int = 0
+    cancelled: int = 0  # lost races (not failures)
+    first_event_ms: list[float] = Field(default_factory=list)  # streaming TTFE, bounded
 
 
 def clean_error(message: str | None, limit: int = ERROR_MAX_CHARS) -> str | None:
@@ -60,6 +67,12 @@ def record(stats: HealthStats, event: CallEvent, window: int = LATENCY_WINDOW) -
     update: dict[str, object] = {"calls": stats.calls + 1}
     if event.hedge:
         update["hedges"] = stats.hedges + 1
+    if event.first_event_ms is not None and event.first_event_ms >= 0:
+        ttfe = [*stats.first_event_ms, round(float(event.first_event_ms), 3)]
+        update["first_event_ms"] = ttfe[-window:]
+    if not event.ok and event.error_kind == CANCELLED:
+        update["cancelled"] = stats.cancelled + 1
+        return stats.model_copy(update=update)
     if event.ok:
         update["successes"] = stats.successes + 1
         update["last_success"] = event.at
@@ -75,8 +88,6 @@ def record(stats: HealthStats, event: CallEvent, window: int = LATENCY_WINDOW) -
         }
         if not event.counts_against_provider:
             update["own_failures"] = stats.own_failures + 1
-        if kind == CANCELLED:  # a hedge/probe we cancelled: counted, but it is no error
-            return stats.model_copy(update=update)
         update["last_failure"] = event.at
         update["last_error"] = clean_error(event.error_message) or kind
         update["last_error_kind"] = kind
@@ -84,8 +95,8 @@ def record(stats: HealthStats, event: CallEvent, window: int = LATENCY_WINDOW) -
 
 
 def success_rate(stats: HealthStats) -> float | None:
-    """Successes / calls, leaving out failures that were our own fault; None before any call."""
-    judged = stats.calls - stats.own_failures
+    """Successes / calls, leaving out our own faults and lost races; None before any call."""
+    judged = stats.calls - stats.own_failures - stats.cancelled
     return stats.successes / judged if judged > 0 else None
 
 
@@ -105,3 +116,8 @@ def latency_summary(stats: HealthStats) -> tuple[float | None, float | None, flo
         return None, None, None
     mean = sum(window) / len(window)
     return round(mean, 3), percentile(window, 50), percentile(window, 95)
+
+
+def first_event_p95(stats: HealthStats) -> float | None:
+    """p95 time to first event (ms) of recent streaming calls; None without any."""
+    return percentile(stats.first_event_ms, 95)

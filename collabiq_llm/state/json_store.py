@@ -236,7 +236,7 @@ class JsonStateStore(GroupCommit):
             ok=event.ok,
             kind=event.error_kind,
             retry_after_s=event.retry_after_s,
-            counts=event.counts_against_provider,
+            counts=event.counts_against_provider and event.trips_breaker,
             probe_token=event.probe_token,
         )
         rec.health = health.record(rec.health, event)

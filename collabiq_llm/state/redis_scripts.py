@@ -102,6 +102,7 @@ def unavailable_errors(redis: Any) -> tuple[type[BaseException], ...]:
 
 RECORD_CALL = """
 -- KEYS: applied breaker health fail_kinds latency usage daily monthly providers probe
+--       first_event
 -- ARGV: ttl check_breaker expected new_breaker probe_token provider payload window
 --       keep_days keep_months
 if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
@@ -140,6 +141,10 @@ if #p.lat > 0 then
   for _, v in ipairs(p.lat) do redis.call('RPUSH', KEYS[5], v) end
   redis.call('LTRIM', KEYS[5], -tonumber(ARGV[8]), -1)
 end
+if p.fe and #p.fe > 0 then
+  for _, v in ipairs(p.fe) do redis.call('RPUSH', KEYS[11], v) end
+  redis.call('LTRIM', KEYS[11], -tonumber(ARGV[8]), -1)
+end
 if p.ls ~= cjson.null and later('last_success', p.ls[2]) then
   redis.call('HSET', KEYS[3], 'last_success', p.ls[1], 'last_success_ms', p.ls[2])
 end
@@ -167,7 +172,7 @@ def call_payload(event: CallEvent) -> str:
         output_tokens=event.output_tokens,
         cost_usd=event.cost_usd,
     )
-    counts = ("calls", "successes", "failures", "own_failures", "hedges")
+    counts = ("calls", "successes", "failures", "own_failures", "hedges", "cancelled")
     last_success = None
     if stats.last_success is not None:
         last_success = [stats.last_success.isoformat(), str(to_ms(stats.last_success))]
@@ -188,6 +193,7 @@ def call_payload(event: CallEvent) -> str:
         "h": {name: str(getattr(stats, name)) for name in counts},
         "fk": {kind: str(n) for kind, n in stats.failures_by_kind.items()},
         "lat": [repr(v) for v in stats.latencies_ms],
+        "fe": [repr(v) for v in stats.first_event_ms],
         "ls": last_success,
         "lf": last_failure,
         "u": {
@@ -342,15 +348,17 @@ def provider_record(
     kinds: dict[str, str],
     latencies: list[str],
     usage: dict[str, str],
+    first_event: list[str] | None = None,
 ) -> ProviderRecord:
     """The JSON backend's per-provider record, rebuilt from the Redis hashes."""
-    counts = ("calls", "successes", "failures", "own_failures", "hedges")
+    counts = ("calls", "successes", "failures", "own_failures", "hedges", "cancelled")
     return ProviderRecord(
         breaker=state,
         health=health.HealthStats(
             **{name: int(stats.get(name, 0)) for name in counts},
             failures_by_kind={kind: int(n) for kind, n in kinds.items()},
             latencies_ms=[float(v) for v in latencies],
+            first_event_ms=[float(v) for v in first_event or []],
             last_success=stats.get("last_success"),
             last_failure=stats.get("last_failure"),
             last_error=stats.get("last_error") or None,

@@ -231,7 +231,7 @@ class RedisStateStore:
         keys = [k.applied(event_id)]
         keys += [k.provider(name, w) for w in ("breaker", "health", "fail_kinds", "latency")]
         keys += [k.provider(name, w) for w in ("usage", "daily", "monthly")]
-        keys += [k.k("providers"), slot_key]
+        keys += [k.k("providers"), slot_key, k.provider(name, "first_event")]
         payload = rs.call_payload(event)
         now = self._now()
         expected = self._seen.get(name, "")
@@ -246,7 +246,7 @@ class RedisStateStore:
                     ok=event.ok,
                     kind=event.error_kind,
                     retry_after_s=event.retry_after_s,
-                    counts=event.counts_against_provider,
+                    counts=event.counts_against_provider and event.trips_breaker,
                 )  # the probe slot is a key of its own, released by the script
                 new_blob = rs.dump_breaker(new) if new != old else ""
             check = "1" if with_breaker else "0"
@@ -326,6 +326,7 @@ class RedisStateStore:
             pipe.hgetall(k.provider(name, "fail_kinds"))
             pipe.lrange(k.provider(name, "latency"), 0, -1)
             pipe.hgetall(k.provider(name, "usage"))
+            pipe.lrange(k.provider(name, "first_event"), 0, -1)
         for strategy in strategies:
             pipe.hgetall(k.k("s", strategy))
         for name in email_providers:
@@ -333,13 +334,13 @@ class RedisStateStore:
         got = pipe.execute()
         providers = {}
         for i, name in enumerate(names):
-            blob, stats, kinds, latencies, usage = got[5 * i : 5 * i + 5]
+            blob, stats, kinds, latencies, usage, first = got[6 * i : 6 * i + 6]
             record = rs.provider_record(
-                self._breaker_view(name, blob, now), stats, kinds, latencies, usage
+                self._breaker_view(name, blob, now), stats, kinds, latencies, usage, first
             )
             # the JSON backend's view code, so both backends show the same fields
             providers[name] = provider_snapshot(record, self.breaker_cfg, now)
-        rest = got[5 * len(names) :]
+        rest = got[6 * len(names) :]
         by_strategy, by_provider = rest[: len(strategies)], rest[len(strategies) :]
         return StateSnapshot(
             backend=self.backend,

@@ -208,7 +208,8 @@ FAULTS = (
     Fault("529", Behaviour.status(529), LLMServerError, 529),
     Fault("hang", Behaviour.hang(), LLMTimeoutError),
     Fault("drop", Behaviour.drop(), LLMConnectionError),
-    Fault("malformed-body", Behaviour.malformed_json("body"), LLMValidationError),
+    # the providers stream by default: junk between events is a broken server, not output
+    Fault("malformed-body", Behaviour.malformed_json("body"), LLMServerError),
     Fault("malformed-output", Behaviour.malformed_json("output"), LLMValidationError),
     Fault("schema-violation", Behaviour.schema_violation(), LLMValidationError),
     Fault("empty", Behaviour.empty(), LLMValidationError),

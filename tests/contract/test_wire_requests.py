@@ -110,8 +110,9 @@ def test_openai_chat_request(openai_emulator: Emulator) -> None:
     _check_prompt(req.system_prompt(), req.user_prompt())
 
 
+@pytest.mark.parametrize("stream", [True, False])
 @pytest.mark.parametrize("api_version", [None, "v1beta"])
-def test_gemini_request(gemini_emulator: Emulator, api_version: str | None) -> None:
+def test_gemini_request(gemini_emulator: Emulator, api_version: str | None, stream: bool) -> None:
     emu = gemini_emulator
     _run(
         emu,
@@ -120,11 +121,14 @@ def test_gemini_request(gemini_emulator: Emulator, api_version: str | None) -> N
         max_output_tokens=800,
         company_context=COMPANIES,
         api_version=api_version,
+        stream=stream,
     )
     req = emu.requests[0]
     body = req.json
     version = api_version or "v1"
-    assert (req.method, req.path) == ("POST", f"/{version}/models/gemini-2.5-flash:generateContent")
+    method = "streamGenerateContent" if stream else "generateContent"
+    assert (req.method, req.path) == ("POST", f"/{version}/models/gemini-2.5-flash:{method}")
+    assert req.query == ({"alt": "sse"} if stream else {})
     assert req.header("x-goog-api-key") == emu.api_key
     assert req.header("x-server-timeout") == str(math.ceil(2.5))
     gen = body["generationConfig"]

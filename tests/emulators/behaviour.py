@@ -87,7 +87,7 @@ class Behaviour:
     """How to answer one request. Build with the class methods, not directly."""
 
     kind: str
-    extraction: dict[str, Any] | None = None
+    extraction: dict[str, Any] | str | None = None  # str: raw model output text
     latency_s: float = 0.0
     usage: tuple[int, int] = (120, 40)
     reasoning_tokens: int = 0
@@ -101,6 +101,9 @@ class Behaviour:
     max_s: float = 30.0
     part: str = "body"
     fn: Callable[[RecordedRequest], Behaviour] | None = None
+    stream_s: float = 0.0  # streaming: the events are spread over this many seconds
+    stall_after: int | None = None  # streaming: stop sending after this many events
+    junk_after: int | None = None  # streaming: send junk after this many events
 
     # -- success -------------------------------------------------------------
     @classmethod
@@ -186,6 +189,11 @@ class Behaviour:
         return cls("malformed_json", part=part)
 
     @classmethod
+    def text_output(cls, text: str, *, latency_s: float = 0.0) -> Behaviour:
+        """A well-formed answer whose model output is exactly ``text`` (streamed or not)."""
+        return cls("ok", extraction=text, latency_s=latency_s)
+
+    @classmethod
     def schema_violation(cls, extraction: dict[str, Any] | None = None) -> Behaviour:
         """A well-formed answer whose model output is valid JSON that violates the schema."""
         return cls("schema_violation", extraction=extraction or dict(SCHEMA_VIOLATION))
@@ -215,6 +223,23 @@ class Behaviour:
     def respond(cls, fn: Callable[[RecordedRequest], Behaviour]) -> Behaviour:
         """Decide per request: ``fn(request) -> Behaviour`` (e.g. an oracle reading the email)."""
         return cls("respond", fn=fn)
+
+    # -- streaming (requests with "stream": true / Gemini streamGenerateContent) --------
+    def streaming(self, duration_s: float) -> Behaviour:
+        """Stream the answer's events over ``duration_s`` after the first one (a long
+        generation); ``latency_s`` stays the time to the first byte. Non-streaming
+        requests get the whole answer after ``latency_s + duration_s``."""
+        return dataclasses.replace(self, stream_s=duration_s)
+
+    def stalled(self, after_events: int = 0) -> Behaviour:
+        """Send the headers and ``after_events`` events, then nothing (a stream that hangs;
+        0 = headers only). Non-streaming requests hang."""
+        return dataclasses.replace(self, stall_after=after_events)
+
+    def junk_mid_stream(self, after_events: int = 2) -> Behaviour:
+        """Send ``after_events`` good events, then a line of junk, then end the stream.
+        Non-streaming requests get a 200 whose body is not JSON."""
+        return dataclasses.replace(self, junk_after=after_events)
 
     def delayed(self, latency_s: float) -> Behaviour:
         """The same behaviour, answered after ``latency_s`` seconds."""

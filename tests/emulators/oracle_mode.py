@@ -140,10 +140,8 @@ class OracleResponder:
         latency = answer.latency_ms / 1000.0 * self.latency_scale
         if answer.kind == "timeout":
             return Behaviour.hang(max_s=self.hang_s)
-        if answer.kind == "invalid":
-            reply = self.emulator.flavour.output_reply(req, Behaviour.ok(), answer.raw_text or "")
-            reply = self.emulator.flavour._with_ids(reply)
-            return Behaviour.raw(reply.status, reply.body, headers=reply.headers, latency_s=latency)
+        if answer.kind == "invalid":  # rendered per request: streamed or whole, as asked
+            return Behaviour.text_output(answer.raw_text or "", latency_s=latency)
         return Behaviour.ok(
             answer.extraction, latency_s=latency, usage=_usage(req, answer.extraction)
         )

@@ -100,7 +100,59 @@ class _Handler(BaseHTTPRequestHandler):
         if behaviour.kind == "drop":
             self._drop()
             return
+        if behaviour.kind not in ("status", "raw") and emu.flavour.is_stream(req):
+            self._stream(behaviour, req)
+            return
+        if behaviour.stall_after is not None:  # a stall without a stream is a hang
+            self._hang(behaviour.max_s)
+            return
+        if behaviour.stream_s > 0 and emu._stopped.wait(behaviour.stream_s):
+            self._drop()
+            return
+        if behaviour.junk_after is not None:
+            behaviour = Behaviour.malformed_json("body")
         self._send(emu.flavour.render(behaviour, req))
+
+    def _stream(self, behaviour: Behaviour, req: RecordedRequest) -> None:
+        """Answer as a server-sent-event stream (chunked), in the flavour's real event shapes;
+        ``stream_s`` spreads the events out, ``stall_after`` / ``junk_after`` break it."""
+        emu = self.server.emulator
+        junk_after = behaviour.junk_after
+        if behaviour.kind == "malformed_json" and behaviour.part == "body":
+            junk_after, behaviour = 0, Behaviour.ok()
+        reply = emu.flavour.render(behaviour, req)
+        events = emu.flavour.stream_events(req, json.loads(reply.body))
+        self.send_response(200)
+        headers = {k: v for k, v in reply.headers.items() if k.lower() != "content-type"}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        gap = behaviour.stream_s / max(1, len(events) - 1)
+        try:
+            for index, event in enumerate(events):
+                if index == behaviour.stall_after:
+                    self._hang(behaviour.max_s)
+                    return
+                if index == junk_after:
+                    self._chunk(emu.flavour.junk_event())
+                    break
+                if index and gap and emu._stopped.wait(gap):
+                    self._drop()
+                    return
+                self._chunk(event)
+            else:
+                if behaviour.stall_after is not None and behaviour.stall_after >= len(events):
+                    self._hang(behaviour.max_s)
+                    return
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client went away mid-stream (cancelled): nothing to do
+            self.close_connection = True
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
 
     def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)

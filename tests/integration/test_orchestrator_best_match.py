@@ -151,6 +151,7 @@ def test_answer_after_the_window_is_ignored(
     late = next(a for a in result.meta.attempts if a.provider == "local")
     assert (late.outcome, late.error_kind, late.input_tokens) == ("late", "timeout", 0)
     snap = orch.store.snapshot()
-    assert snap.providers["local"].failures_by_kind == {"timeout": 1}  # too slow counts
+    # still running when the window closed: a lost race (issue 12), not a failure
+    assert snap.providers["local"].failures_by_kind == {} and snap.providers["local"].cancelled == 1
     (entry,) = orch.store.read_ledger()
     assert {c.provider: c.cost_usd for c in entry.providers}["local"] == 0.0

@@ -93,9 +93,11 @@ def test_hedge_starts_secondary_when_primary_is_slow_and_records_loser() -> None
     assert result.meta.hedged and result.meta.provider == "claude"
     assert slow.cancelled == 1
     outcomes = {a.provider: a.outcome for a in result.meta.attempts}
-    assert outcomes == {"gemini": "late", "claude": "success"}
+    assert outcomes == {"gemini": "cancelled", "claude": "success"}
     snap = orch.store.snapshot().providers
-    assert snap["gemini"].failures == 1 and snap["gemini"].failures_by_kind == {"timeout": 1}
+    # a lost race is not a failure (issue 12): counted as cancelled, breaker untouched
+    assert snap["gemini"].failures == 0 and snap["gemini"].failures_by_kind == {}
+    assert snap["gemini"].cancelled == 1 and snap["gemini"].consecutive_failures == 0
     assert snap["claude"].hedges == 1
 
 
@@ -116,7 +118,8 @@ def test_primary_answering_during_hedge_wins_and_hedge_is_not_blamed() -> None:
     assert not result.meta.fallback_used
     hedge_stats = orch.store.snapshot().providers["claude"]
     # the cancelled hedge is counted (traffic sent, hedge budget) but not blamed
-    assert hedge_stats.failures_by_kind == {"cancelled": 1} and hedge_stats.hedges == 1
+    assert hedge_stats.cancelled == 1 and hedge_stats.hedges == 1
+    assert hedge_stats.failures == 0 and hedge_stats.failures_by_kind == {}
     assert hedge_stats.consecutive_failures == 0 and hedge_stats.breaker == "closed"
 
 

@@ -87,6 +87,18 @@ class Flavour(ABC):
     def request_id_headers(self) -> dict[str, str]:
         return {}
 
+    def is_stream(self, req: RecordedRequest) -> bool:
+        """Did the client ask for a server-sent-event stream?"""
+        return isinstance(req.json, dict) and req.json.get("stream") is True
+
+    @abstractmethod
+    def stream_events(self, req: RecordedRequest, payload: dict[str, Any]) -> list[bytes]:
+        """The SSE events the real API streams for the answer whose whole body is ``payload``."""
+
+    def junk_event(self) -> bytes:
+        """A truncated event, as a broken proxy or server might send one."""
+        return b'data: {"type": "content_block_delta", "index": 0, "delta": {"ty\n\n'
+
     def render(self, b: Behaviour, req: RecordedRequest) -> Reply:
         """Turn a (non-transport) behaviour into the reply for this request."""
         if b.kind == "raw":
@@ -137,3 +149,18 @@ def get_flavour(name: str) -> Flavour:
 
 
 FLAVOURS: tuple[str, ...] = ("anthropic", "openai", "gemini")
+
+
+def sse(data: Any, event: str | None = None, sep: str = "\n\n") -> bytes:
+    """One server-sent event: optional ``event:`` line, one ``data:`` line (compact JSON)."""
+    body = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {body}{sep}".encode()
+
+
+def pieces(text: str, n: int = 8) -> list[str]:
+    """``text`` cut into about ``n`` consecutive pieces (how a model's tokens arrive)."""
+    if not text:
+        return []
+    size = max(1, -(-len(text) // n))
+    return [text[i : i + size] for i in range(0, len(text), size)]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.emulators.behaviour import Behaviour, RecordedRequest
-from tests.emulators.flavours import Flavour, Reply, rand_id, text_of
+from tests.emulators.flavours import Flavour, Reply, pieces, rand_id, sse, text_of
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -154,3 +155,59 @@ class AnthropicFlavour(Flavour):
     def system_prompt(self, req: RecordedRequest) -> str | None:
         body = req.json if isinstance(req.json, dict) else {}
         return text_of(body.get("system"))
+
+    # -- streaming (POST /v1/messages with "stream": true) ---------------------------
+    def stream_events(self, req: RecordedRequest, payload: dict[str, Any]) -> list[bytes]:
+        """The Messages stream: message_start, per block start / deltas / stop, message_delta
+        (stop reason + output usage), message_stop — as the SDK's accumulator expects."""
+        start = {
+            **payload,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {**payload["usage"], "output_tokens": 1},
+        }
+        events = [sse({"type": "message_start", "message": start}, "message_start")]
+        events.append(sse({"type": "ping"}, "ping"))
+        for index, block in enumerate(payload["content"]):
+            if block["type"] == "tool_use":
+                first = {**block, "input": {}}
+                text = json.dumps(block["input"], ensure_ascii=False)
+                deltas = [{"type": "input_json_delta", "partial_json": p} for p in pieces(text)]
+            else:
+                first = {**block, "text": ""}
+                deltas = [{"type": "text_delta", "text": p} for p in pieces(block["text"])]
+            events.append(
+                sse(
+                    {"type": "content_block_start", "index": index, "content_block": first},
+                    "content_block_start",
+                )
+            )
+            events += [
+                sse(
+                    {"type": "content_block_delta", "index": index, "delta": d},
+                    "content_block_delta",
+                )
+                for d in deltas
+            ]
+            events.append(sse({"type": "content_block_stop", "index": index}, "content_block_stop"))
+        delta: dict[str, Any] = {
+            "stop_reason": payload["stop_reason"],
+            "stop_sequence": payload.get("stop_sequence"),
+        }
+        if payload.get("stop_details") is not None:
+            delta["stop_details"] = payload["stop_details"]
+        usage = {"output_tokens": payload["usage"]["output_tokens"]}
+        events.append(
+            sse({"type": "message_delta", "delta": delta, "usage": usage}, "message_delta")
+        )
+        events.append(sse({"type": "message_stop"}, "message_stop"))
+        return events
+
+    def junk_event(self) -> bytes:
+        return b'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'
+
+    def stream_error_event(self, status: int, message: str) -> bytes:
+        """An error that arrives inside a 200 stream (e.g. overloaded mid-answer)."""
+        kind = _ERROR_TYPES.get(status, "api_error")
+        return sse({"type": "error", "error": {"type": kind, "message": message}}, "error")

@@ -8,9 +8,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from tests.emulators.behaviour import Behaviour, RecordedRequest
-from tests.emulators.flavours import Flavour, Reply, rand_id
+from tests.emulators.flavours import Flavour, Reply, pieces, rand_id, sse
 
-_PATH = re.compile(r"^/(v1|v1beta|v1alpha)/models/([^/:]+):generateContent$")
+_PATH = re.compile(
+    r"^/(v1|v1beta|v1alpha)/models/([^/:]+):(generateContent|streamGenerateContent)$"
+)
 _STATUS = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -58,7 +60,40 @@ class GeminiFlavour(Flavour):
     server_header = "scaffolding on HTTPServer2"
 
     def route(self, method: str, path: str) -> str | None:
-        return "generate" if method == "POST" and _PATH.match(unquote(path)) else None
+        match = _PATH.match(unquote(path)) if method == "POST" else None
+        if match is None:
+            return None
+        return "stream" if match.group(3) == "streamGenerateContent" else "generate"
+
+    def is_stream(self, req: RecordedRequest) -> bool:
+        """Gemini streams on its own method (``:streamGenerateContent?alt=sse``)."""
+        return req.endpoint == "stream"
+
+    def stream_events(self, req: RecordedRequest, payload: dict[str, Any]) -> list[bytes]:
+        """SSE chunks as the real API sends them: each a GenerateContentResponse holding a
+        piece of the text; the last one carries finishReason and the full usage."""
+        meta = {"modelVersion": payload["modelVersion"], "responseId": payload["responseId"]}
+        usage = payload["usageMetadata"]
+        prompt_only = {k: v for k, v in usage.items() if k.startswith("prompt")}
+        prompt_only["totalTokenCount"] = usage.get("promptTokenCount", 0)
+        candidates = payload.get("candidates")
+        if not candidates:  # blocked / empty: one chunk, as the real API does
+            return [sse(payload, sep="\r\n\r\n")]
+        cand = candidates[0]
+        parts = (cand.get("content") or {}).get("parts") or []
+        text = "".join(p.get("text", "") for p in parts)
+        chunks = pieces(text) or [""]
+        events = []
+        for i, piece in enumerate(chunks):
+            last = i == len(chunks) - 1
+            chunk_cand: dict[str, Any] = {"index": 0}
+            if piece or "content" in cand:
+                chunk_cand["content"] = {"parts": [{"text": piece}], "role": "model"}
+            if last:
+                chunk_cand |= {k: v for k, v in cand.items() if k not in ("content", "index")}
+            body = {"candidates": [chunk_cand], "usageMetadata": usage if last else prompt_only}
+            events.append(sse({**body, **meta}, sep="\r\n\r\n"))
+        return events
 
     def api_version(self, req: RecordedRequest) -> str | None:
         match = _PATH.match(unquote(req.path))

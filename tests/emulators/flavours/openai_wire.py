@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tests.emulators.behaviour import Behaviour, RecordedRequest
-from tests.emulators.flavours import Flavour, Reply, now_s, rand_id, text_of
+from tests.emulators.flavours import Flavour, Reply, now_s, pieces, rand_id, sse, text_of
 
 _HEX = "0123456789abcdef"
 _ERRORS: dict[int, tuple[str, str | None, str]] = {
@@ -212,10 +212,38 @@ class OpenAIFlavour(Flavour):
         }
         return Reply.json(200, completion)
 
+    @staticmethod
+    def forced_tool(req: RecordedRequest) -> str | None:
+        """The function the request forces (``structured_output = "tool"``), if any."""
+        body = req.json if isinstance(req.json, dict) else {}
+        choice = body.get("tool_choice")
+        if not isinstance(choice, dict) or choice.get("type") != "function":
+            return None
+        name = choice.get("name") or (choice.get("function") or {}).get("name")
+        return str(name) if name else None
+
     def output_reply(self, req: RecordedRequest, b: Behaviour, output: Any) -> Reply:
         text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
+        tool = self.forced_tool(req)
         if req.endpoint == "chat":
+            if tool is not None:
+                call = {
+                    "id": rand_id("call_", 24),
+                    "type": "function",
+                    "function": {"name": tool, "arguments": text},
+                }
+                return self._chat(req, b, {"tool_calls": [call]}, finish="tool_calls")
             return self._chat(req, b, {"content": text})
+        if tool is not None:
+            item = {
+                "id": rand_id("fc_", 48, _HEX),
+                "type": "function_call",
+                "status": "completed",
+                "call_id": rand_id("call_", 24),
+                "name": tool,
+                "arguments": text,
+            }
+            return self._response(req, b, [item])
         return self._response(req, b, [self._message_item([self._text_part(text)])])
 
     def special_reply(self, req: RecordedRequest, b: Behaviour) -> Reply:
@@ -259,3 +287,103 @@ class OpenAIFlavour(Flavour):
                     return text_of(msg.get("content"))
             return None
         return text_of(body.get("instructions"))
+
+    # -- streaming ("stream": true) -------------------------------------------------------
+    def junk_event(self) -> bytes:
+        return b'event: response.output_text.delta\ndata: {"type": "response.output_te\n\n'
+
+    def stream_events(self, req: RecordedRequest, payload: dict[str, Any]) -> list[bytes]:
+        if req.endpoint == "chat":
+            return self._chat_events(req, payload)
+        return self._response_events(payload)
+
+    def _response_events(self, payload: dict[str, Any]) -> list[bytes]:
+        """Responses stream: created, in_progress, per item added / part added / text deltas /
+        done events, then the terminal event carrying the whole response."""
+        seq = iter(range(10_000))
+
+        def ev(kind: str, **fields: Any) -> bytes:
+            return sse({"type": kind, "sequence_number": next(seq), **fields}, kind)
+
+        running = {
+            **payload,
+            "status": "in_progress",
+            "output": [],
+            "completed_at": None,
+            "incomplete_details": None,
+            "usage": None,
+        }
+        events = [ev("response.created", response=running)]
+        events.append(ev("response.in_progress", response=running))
+        for out_i, item in enumerate(payload["output"]):
+            added = {**item, "status": "in_progress"}
+            if item["type"] == "message":
+                added["content"] = []
+            if item["type"] == "function_call":
+                added["arguments"] = ""
+            events.append(ev("response.output_item.added", output_index=out_i, item=added))
+            if item["type"] == "function_call":
+                where = {"item_id": item["id"], "output_index": out_i}
+                for piece in pieces(item["arguments"]):
+                    events.append(
+                        ev("response.function_call_arguments.delta", **where, delta=piece)
+                    )
+                events.append(
+                    ev(
+                        "response.function_call_arguments.done",
+                        **where,
+                        arguments=item["arguments"],
+                    )
+                )
+            for part_i, part in enumerate(item.get("content") or []):
+                where = {"item_id": item["id"], "output_index": out_i, "content_index": part_i}
+                empty = {**part, "text": ""} if part["type"] == "output_text" else part
+                events.append(ev("response.content_part.added", **where, part=empty))
+                if part["type"] == "output_text":
+                    for piece in pieces(part["text"]):
+                        events.append(
+                            ev("response.output_text.delta", **where, delta=piece, logprobs=[])
+                        )
+                    events.append(
+                        ev("response.output_text.done", **where, text=part["text"], logprobs=[])
+                    )
+                events.append(ev("response.content_part.done", **where, part=part))
+            events.append(ev("response.output_item.done", output_index=out_i, item=item))
+        terminal = {"completed": "response.completed", "incomplete": "response.incomplete"}
+        events.append(ev(terminal.get(payload["status"], "response.failed"), response=payload))
+        return events
+
+    def _chat_events(self, req: RecordedRequest, payload: dict[str, Any]) -> list[bytes]:
+        """Chat Completions chunks: role, content (or refusal) deltas, finish reason, then a
+        usage-only chunk when ``stream_options.include_usage`` asked for it, then [DONE]."""
+        body = req.json if isinstance(req.json, dict) else {}
+        head = {k: payload[k] for k in ("id", "created", "model", "service_tier")}
+        head |= {"object": "chat.completion.chunk", "system_fingerprint": None}
+
+        def chunk(choices: list[dict[str, Any]], **extra: Any) -> bytes:
+            return sse({**head, "choices": choices, **extra})
+
+        events: list[bytes] = []
+        for choice in payload["choices"]:
+            msg = choice["message"]
+            base = {"index": choice["index"], "logprobs": None, "finish_reason": None}
+            role = {"role": "assistant", "content": "", "refusal": None}
+            events.append(chunk([{**base, "delta": role}]))
+            for piece in pieces(msg.get("content") or ""):
+                events.append(chunk([{**base, "delta": {"content": piece}}]))
+            for piece in pieces(msg.get("refusal") or ""):
+                events.append(chunk([{**base, "delta": {"refusal": piece}}]))
+            for call_i, call in enumerate(msg.get("tool_calls") or []):
+                fn = call["function"]
+                first = {"index": call_i, "id": call["id"], "type": "function"}
+                first["function"] = {"name": fn["name"], "arguments": ""}
+                events.append(chunk([{**base, "delta": {"tool_calls": [first]}}]))
+                for piece in pieces(fn["arguments"]):
+                    more = {"index": call_i, "function": {"arguments": piece}}
+                    events.append(chunk([{**base, "delta": {"tool_calls": [more]}}]))
+            events.append(chunk([{**base, "delta": {}, "finish_reason": choice["finish_reason"]}]))
+        options = body.get("stream_options") or {}
+        if isinstance(options, dict) and options.get("include_usage"):
+            events.append(chunk([], usage=payload["usage"]))
+        events.append(sse("[DONE]"))
+        return events

@@ -71,12 +71,20 @@ class Orchestrator:
         persisted = self.store.get_orchestration().strategy
         return normalise_strategy(persisted) if persisted else self.settings.strategy
 
-    def provider_order(self) -> list[str]:
-        """Remote providers in priority order (``set-strategy --providers`` > config)."""
-        if self._injected:
-            return [n for n in self._providers if n != OFFLINE]
+    def provider_order(self, strategy: str | None = None) -> list[str]:
+        """Providers in priority order (``set-strategy --providers`` > config).
+
+        The offline extractor is the last resort, not in this list, except under
+        consensus when the list names it: then it is one more (low-weight) voter.
+        """
+        voter = self.active_strategy(strategy) == "consensus"
         explicit = self.store.get_orchestration().providers
-        return remote_order(self.settings, explicit)
+        if self._injected:
+            named = explicit or self.settings.priority
+            if voter and named and OFFLINE in named and OFFLINE in self._providers:
+                return [n for n in named if n in self._providers]
+            return [n for n in self._providers if n != OFFLINE]
+        return remote_order(self.settings, explicit, keep_offline=voter)
 
     def set_strategy(self, name: str, providers: list[str] | None = None) -> OrchestrationConfig:
         """Persist the strategy (and optionally the provider order) for every process."""
@@ -158,19 +166,26 @@ class Orchestrator:
         """Extract one email with the active strategy; the offline last resort if all fail."""
         name = self.active_strategy(strategy)
         started = self.ctx.monotonic()
-        remote = [self.provider(n) for n in self.provider_order()]
+        order = self.provider_order(name)
+        remote = [self.provider(n) for n in order]
         if not remote:
             outcome = await self._offline(email, primary=True)
         else:
             outcome = await self._run_strategy(name, remote, email)
-            if not outcome.ok and self._last_resort_enabled():
+            if not outcome.ok and self._last_resort_enabled() and OFFLINE not in order:
                 fallback = await self._offline(email, primary=False)
                 fallback.attempts = outcome.attempts + fallback.attempts
                 fallback.errors = {**outcome.errors, **fallback.errors}
                 fallback.hedged = outcome.hedged
                 outcome = fallback
         latency_ms = (self.ctx.monotonic() - started) * 1000.0
-        await record(self.ctx, self._record_ledger, email, name, outcome)
+        bookkeeping = [record(self.ctx, self._record_ledger, email, name, outcome)]
+        if outcome.agreement is not None:
+            keep = self.settings.consensus.reliability_window
+            bookkeeping.append(
+                record(self.ctx, self.store.record_agreement, outcome.agreement, keep)
+            )
+        await asyncio.gather(*bookkeeping)
         if not outcome.ok:
             raise AllProvidersFailed(outcome.errors or _skips_as_errors(outcome.attempts))
         return _to_result(email, name, outcome, latency_ms)

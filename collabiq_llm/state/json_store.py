@@ -12,6 +12,8 @@ files 0600, each with ``"schema": 1``):
   Written under ``costs.json``'s lock, before the totals: a crash in between
   leaves an entry whose totals are missing, never totals without an entry.
 * ``orchestration.json`` — what ``set-strategy`` persisted.
+* ``reliability.json`` — consensus agreement patterns, a rolling window
+  (``state/agreements.py``), from which provider reliability is learned.
 * ``*.lock`` — sidecar lock files (content irrelevant, never deleted).
 
 ``acquire`` reads without a lock and decides at once when the breaker is CLOSED
@@ -32,8 +34,9 @@ from pydantic import BaseModel, Field
 
 from collabiq_llm.entities import utc_now
 from collabiq_llm.settings import BreakerSettings, CostSettings, normalise_strategy
-from collabiq_llm.state import breaker, costs, health
+from collabiq_llm.state import agreements, breaker, costs, health
 from collabiq_llm.state.api import (
+    AgreementRecord,
     CallEvent,
     LedgerEntry,
     OrchestrationConfig,
@@ -125,6 +128,9 @@ class JsonStateStore:
         self._health: JsonFile[HealthDoc] = file("health.json", HealthDoc)
         self._costs: JsonFile[EmailCosts] = file("costs.json", EmailCosts)
         self._orch: JsonFile[OrchestrationConfig] = file("orchestration.json", OrchestrationConfig)
+        self._agree: JsonFile[agreements.AgreementDoc] = file(
+            agreements.JSON_FILE, agreements.AgreementDoc
+        )
 
     def _now(self) -> dt.datetime:
         return as_utc(self.clock())
@@ -299,3 +305,11 @@ class JsonStateStore:
                 rec.breaker = breaker.reset(rec.breaker)
 
         self._health.update(txn)
+
+    # -- provider reliability (consensus agreement history) --------------------------------
+
+    def record_agreement(self, record: AgreementRecord, keep: int) -> None:
+        self._agree.update(lambda doc: agreements.appended(doc, record, keep))
+
+    def read_agreements(self) -> list[AgreementRecord]:
+        return self._agree.read().records

@@ -159,8 +159,9 @@ def estimate_reliability(
 
     Each field's raw estimates are pulled toward that field's mean (itself pulled toward
     ``prior`` by ``strength`` pseudo-emails) by how much of their spread is sampling
-    noise: ``B = v / (v + τ²)``, with ``v`` an estimate's sampling variance and ``τ²``
-    the spread between providers left after removing the noise (James–Stein). Providers
+    noise: they keep ``τ² / (τ² + v) · n / (n + strength)`` of their own deviation, with
+    ``v`` an estimate's sampling variance from ``n`` emails and ``τ²`` the spread between
+    providers left after removing the noise (James–Stein). Providers
     that really differ (a rules extractor next to LLMs) keep their difference; similar
     ones get equal weights until the data can tell them apart.
     """
@@ -186,14 +187,14 @@ def estimate_reliability(
             deviations += [
                 (raw[name][p] - mean) ** 2 * len(informed) / (len(informed) - 1) for p in informed
             ]
-            noise += [_sampling_variance(raw[name][p], evidence[name][p]) for p in informed]
+            noise += [_sampling_variance(mean, evidence[name][p]) for p in informed]
     spread = max(0.0, sum(deviations) / len(deviations) - sum(noise) / len(noise)) if noise else 0.0
     result.between_provider_sd = math.sqrt(spread)
     for name in fields:
         for p, r in raw[name].items():
             n = evidence[name][p]
-            v = _sampling_variance(r, n) if n > 0 else math.inf
-            keep = spread / (spread + v) if spread > 0 and n > 0 else 0.0
+            v = _sampling_variance(means[name], n) if n > 0 else math.inf
+            keep = spread / (spread + v) * n / (n + strength) if spread > 0 and n > 0 else 0.0
             result.accuracy.setdefault(p, {})[name] = keep * r + (1.0 - keep) * means[name]
             result.evidence.setdefault(p, {})[name] = n
     for p, by_field in result.accuracy.items():

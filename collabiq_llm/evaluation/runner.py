@@ -26,7 +26,13 @@ from pathlib import Path
 from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import AllProvidersFailed, ConfigurationError, InputError
 from collabiq_llm.evaluation.dataset import EvalExample
-from collabiq_llm.evaluation.report import EvalRun, ModeResult, best_single, relative_gains
+from collabiq_llm.evaluation.report import (
+    EvalRun,
+    ModeResult,
+    best_single,
+    learned_vs_fixed,
+    relative_gains,
+)
 from collabiq_llm.evaluation.scoring import AliasTable, Prediction, as_prediction, score_results
 from collabiq_llm.providers.base import LLMProvider
 from collabiq_llm.settings import ProviderConfig, Settings
@@ -290,6 +296,7 @@ class EvalRunner:
             modes=results,
             best_single=base.mode if base else None,
             relative_gain=relative_gains(results, base),
+            learned_vs_fixed=learned_vs_fixed(results),
             notes=list(notes),
         )
 

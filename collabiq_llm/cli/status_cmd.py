@@ -77,7 +77,8 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
 
     from collabiq_llm.orchestration.orchestrator import Orchestrator
 
-    report = Orchestrator().get_provider_status()
+    orch = Orchestrator()
+    report = orch.get_provider_status()
     if as_json:
         print_json(json.loads(report.model_dump_json()))
         return int(ExitCode.OK)
@@ -152,6 +153,9 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
         thresholds = ", ".join(f"{k}={v:g}" for k, v in report.thresholds.items())
         say(f"thresholds: {thresholds}")
         say(f"state:      {report.backend} at {escape(report.state_dir)}")
+        from collabiq_llm.cli.reliability_view import print_reliability
+
+        print_reliability(console, orch.settings, orch.store)
     else:
         say(f"strategy: {report.strategy}    primary: {primary}    (* = primary)")
     return int(ExitCode.OK)

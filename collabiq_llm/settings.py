@@ -109,7 +109,7 @@ class ConsensusSettings(BaseModel):
     learned_weights: bool = True
     reliability_window: int = Field(500, ge=10)
     reliability_prior: float = Field(0.8, gt=0.5, lt=1)
-    reliability_strength: float = Field(20.0, ge=0)
+    reliability_strength: float = Field(50.0, ge=0)
 
 
 class BestMatchSettings(BaseModel):

@@ -1,9 +1,10 @@
 """Consensus: ask every provider in parallel and merge their answers field by field.
 
 Vote weights are the configured ``weight`` (offline's is low) times what the merge
-derives from each provider's learned accuracy on the field (``reliability.py``,
-estimated from the stored agreement history; fixed weights with
-``consensus.learned_weights = false``). Each merged email's agreement pattern is
+derives from each answer's learned accuracy (``reliability.py``, estimated from the
+stored agreement history: the provider's accuracy on the field, and how right its
+answers at that self-reported confidence turned out to be); fixed weights with
+``consensus.learned_weights = false``. Each merged email's agreement pattern is
 handed back in ``outcome.agreement`` for the orchestrator to store.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 
 from collabiq_llm.email.input import EmailInput
+from collabiq_llm.entities import ExtractedEntities
 from collabiq_llm.errors import StateError
 from collabiq_llm.orchestration.calls import CallContext, state_unavailable
 from collabiq_llm.orchestration.merge import (
@@ -27,6 +29,7 @@ from collabiq_llm.orchestration.parallel import call_in_parallel
 from collabiq_llm.orchestration.reliability import (
     Observation,
     Reliability,
+    confidence_band,
     estimate_reliability,
 )
 from collabiq_llm.providers.base import LLMProvider
@@ -53,7 +56,7 @@ def learned_reliability(store: StateStore, cfg: ConsensusSettings) -> Reliabilit
     except StateError as exc:
         state_unavailable(exc)
         records = []
-    observations = [Observation(tuple(r.providers), r.labels) for r in records]
+    observations = [Observation(tuple(r.providers), r.labels, r.bands) for r in records]
     return estimate_reliability(
         observations[-cfg.reliability_window :],
         coincidence=cfg.coincidence,
@@ -62,15 +65,42 @@ def learned_reliability(store: StateStore, cfg: ConsensusSettings) -> Reliabilit
     )
 
 
+def _answer_confidence(entities: ExtractedEntities, name: str) -> float | None:
+    """The self-reported confidence of a non-null answer (None for a null)."""
+    value = getattr(entities, name)
+    return None if value is None or value == "" else entities.field_confidence(name)
+
+
+def answer_accuracy(
+    reliability: Reliability, provider: str, entities: ExtractedEntities, cfg: ConsensusSettings
+) -> dict[str, float]:
+    """Learned accuracy of each of this answer's fields (its confidence band included)."""
+    return {
+        name: reliability.of_answer(
+            provider,
+            name,
+            _answer_confidence(entities, name),
+            self_weight=cfg.self_weight,
+            strength=cfg.reliability_strength,
+        )
+        for name in VOTED_FIELDS
+    }
+
+
 def agreement_record(
-    ctx: CallContext, voters: list[str], decisions: dict[str, FieldDecision]
+    ctx: CallContext, votes: list[Vote], decisions: dict[str, FieldDecision]
 ) -> AgreementRecord:
-    """Which voters answered alike on each voted field (group numbers, no values)."""
+    """Which voters answered alike on each voted field (group numbers, no values), and
+    the confidence band of each answer."""
+    voters = [v.provider for v in votes]
     labels: dict[str, list[int]] = {}
+    bands: dict[str, list[int]] = {}
     for name in VOTED_FIELDS:
         group_of = {p: i for i, group in enumerate(decisions[name].groups) for p in group}
         labels[name] = [group_of.get(p, -1 - k) for k, p in enumerate(voters)]
-    return AgreementRecord(at=ctx.now(), providers=voters, labels=labels)
+        confidences = [_answer_confidence(v.entities, name) for v in votes]
+        bands[name] = [-1 if c is None else confidence_band(c) for c in confidences]
+    return AgreementRecord(at=ctx.now(), providers=voters, labels=labels, bands=bands)
 
 
 async def run_consensus(
@@ -108,14 +138,19 @@ async def run_consensus(
             entities=a.result.entities,
             weight=weights[a.provider],
             priority=priority[a.provider],
-            accuracy=reliability.for_provider(a.provider) if reliability is not None else None,
+            accuracy=(
+                answer_accuracy(reliability, a.provider, a.result.entities, cfg)
+                if reliability is not None
+                else None
+            ),
         )
         for a in answers
         if a.result is not None
     ]
-    merged = merge_votes(
-        votes, merge_settings(cfg), email_id=email.email_id, canonicalise=canonicalise
-    )
+    settings = merge_settings(cfg)
+    if reliability is not None:  # the self-reports are already in each answer's accuracy
+        settings.self_weight = 0.0
+    merged = merge_votes(votes, settings, email_id=email.email_id, canonicalise=canonicalise)
     outcome.entities = merged.entities
     outcome.provider = merged.details_from
     outcome.model = next(
@@ -125,5 +160,5 @@ async def run_consensus(
     )
     outcome.degraded = len(answers) < cfg.min_agreement or not merged.agreed
     outcome.providers_agreeing = {name: d.supporters for name, d in merged.decisions.items()}
-    outcome.agreement = agreement_record(ctx, [v.provider for v in votes], merged.decisions)
+    outcome.agreement = agreement_record(ctx, votes, merged.decisions)
     return outcome

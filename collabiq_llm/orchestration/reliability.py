@@ -40,6 +40,7 @@ class Observation:
 
     providers: tuple[str, ...]
     labels: Mapping[str, Sequence[int]]
+    bands: Mapping[str, Sequence[int]] | None = None  # confidence band per answer (-1: null)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Reliability:
     overall: dict[str, float] = field(default_factory=dict)  # mean over fields (display)
     observations: int = 0
     between_provider_sd: float = 0.0  # real spread of accuracies, noise removed
+    # (provider, field, confidence band) -> (raw accuracy of those answers, emails)
+    banded: dict[tuple[str, str, int], tuple[float, float]] = field(default_factory=dict)
 
     def of(self, provider: str, field_name: str) -> float:
         """The accuracy to weigh ``provider``'s vote on ``field_name`` by (prior if unseen)."""
@@ -67,6 +70,31 @@ class Reliability:
 
     def for_provider(self, provider: str) -> dict[str, float]:
         return {f: self.of(provider, f) for f in RELIABILITY_FIELDS}
+
+    def of_answer(
+        self,
+        provider: str,
+        field_name: str,
+        confidence: float | None,
+        *,
+        self_weight: float,
+        strength: float,
+    ) -> float:
+        """The accuracy of one answer, given the confidence its provider reported.
+
+        Start from the provider's field accuracy moved by ``self_weight × logit(conf)``
+        (what fixed weights do with a self-report) and replace that, as history builds
+        up, by how right this provider's answers *in that confidence band* turned out
+        to be (``banded``): an over-confident provider's 0.9 is learned to mean less.
+        A null answer (``confidence`` None) has no band: the field accuracy.
+        """
+        base = self.of(provider, field_name)
+        if confidence is None:
+            return base
+        start = _logit(base) + self_weight * _logit(min(0.98, max(0.02, confidence)))
+        raw, n = self.banded.get((provider, field_name, confidence_band(confidence)), (0.5, 0))
+        blended = (n * _logit(raw) + strength * start) / (n + strength) if n > 0 else start
+        return 1.0 / (1.0 + math.exp(-blended))
 
 
 def pair_stats(
@@ -82,7 +110,7 @@ def pair_stats(
     evidence: dict[str, int] = {}
     for obs in observations:
         labels = obs.labels.get(field_name)
-        if labels is None or len(labels) != len(obs.providers):
+        if not _well_formed(obs, labels):
             continue
         n = len(obs.providers)
         for a in range(n):
@@ -94,6 +122,12 @@ def pair_stats(
                 agree[key] = agree.get(key, 0.0) + (labels[a] == labels[b])
     stats = {k: PairStats(agree.get(k, 0.0), t) for k, t in total.items()}
     return stats, evidence
+
+
+def _well_formed(obs: Observation, *columns: Sequence[int] | None) -> bool:
+    """One entry per voter and no voter twice (a hand-edited or foreign record is skipped)."""
+    n = len(obs.providers)
+    return len(set(obs.providers)) == n and all(c is not None and len(c) == n for c in columns)
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:
@@ -182,7 +216,7 @@ def estimate_reliability(
             continue
         mean = sum(raw[name][p] for p in informed) / len(informed)
         n_mean = sum(evidence[name][p] for p in informed) / len(informed)
-        means[name] = (n_mean * mean + strength * prior) / (n_mean + strength)
+        means[name] = (n_mean * mean + strength * prior) / (n_mean + strength)  # n_mean ≥ 1
         if len(informed) >= 2:
             deviations += [
                 (raw[name][p] - mean) ** 2 * len(informed) / (len(informed) - 1) for p in informed
@@ -199,7 +233,18 @@ def estimate_reliability(
             result.evidence.setdefault(p, {})[name] = n
     for p, by_field in result.accuracy.items():
         result.overall[p] = sum(by_field.values()) / len(by_field)
+    for name in fields:
+        base = {p: result.of(p, name) for p in result.accuracy}
+        for (p, band), value in banded_accuracy(
+            observations, name, base, coincidence=coincidence
+        ).items():
+            result.banded[(p, name, band)] = value
     return result
+
+
+def _logit(r: float) -> float:
+    r = _clip(r)
+    return math.log(r / (1.0 - r))
 
 
 def vote_weight(accuracy: float, coincidence: float) -> float:
@@ -211,11 +256,60 @@ def vote_weight(accuracy: float, coincidence: float) -> float:
     return max(0.05, math.log(r / ((1.0 - r) * coincidence)))
 
 
+CONFIDENCE_BANDS: tuple[float, ...] = (0.6, 0.8)  # band edges: <0.6, 0.6–0.8, ≥0.8
+
+
+def confidence_band(confidence: float) -> int:
+    """Which self-reported-confidence band an answer falls in (0 = lowest)."""
+    return sum(confidence >= edge for edge in CONFIDENCE_BANDS)
+
+
+def banded_accuracy(
+    observations: Sequence[Observation],
+    field_name: str,
+    base: Mapping[str, float],
+    *,
+    coincidence: float,
+) -> dict[tuple[str, int], tuple[float, float]]:
+    """Accuracy of each provider's answers *in one confidence band*: ``(raw, emails)``.
+
+    The same agreement identity, solved for ``r_i`` with the others' accuracies fixed at
+    ``base``: how often a provider's answers at high (or low) self-confidence agree
+    with the others says how right they are, i.e. its calibration, without labels.
+    """
+    q = coincidence
+    num: dict[tuple[str, int], float] = {}
+    den: dict[tuple[str, int], float] = {}
+    count: dict[tuple[str, int], float] = {}
+    for obs in observations:
+        labels = obs.labels.get(field_name)
+        bands = (obs.bands or {}).get(field_name)
+        if not _well_formed(obs, labels, bands) or len(obs.providers) < 3:
+            continue
+        for a, provider in enumerate(obs.providers):
+            if bands[a] < 0:
+                continue
+            key = (provider, bands[a])
+            count[key] = count.get(key, 0.0) + 1.0
+            for b, other in enumerate(obs.providers):
+                if b == a:
+                    continue
+                r_j = base.get(other, 0.8)
+                slope = r_j * (1.0 + q) - q
+                num[key] = num.get(key, 0.0) + slope * ((labels[a] == labels[b]) - q * (1 - r_j))
+                den[key] = den.get(key, 0.0) + slope * slope
+    return {
+        key: (_clip(num[key] / den[key]) if den[key] > 1e-12 else 0.5, count[key]) for key in count
+    }
+
+
 __all__ = [
     "RELIABILITY_FIELDS",
     "Observation",
     "PairStats",
     "Reliability",
+    "banded_accuracy",
+    "confidence_band",
     "estimate_reliability",
     "pair_stats",
     "solve_accuracies",

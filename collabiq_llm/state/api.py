@@ -124,12 +124,14 @@ class CostTotals(BaseModel):
 
 
 class AgreementRecord(BaseModel):
-    """One consensus email for learning provider reliability: who voted, and per field
-    which voters answered alike (equal labels). No values are stored, only the pattern."""
+    """One consensus email for learning provider reliability: who voted, per field which
+    voters answered alike (equal labels) and how confident each said it was (a band).
+    No values are stored, only the pattern."""
 
     at: UtcDatetime
     providers: list[str]
     labels: dict[str, list[int]] = Field(default_factory=dict)
+    bands: dict[str, list[int]] = Field(default_factory=dict)  # self-confidence band; -1: null
 
 
 class StateSnapshot(BaseModel):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collabiq_llm.orchestration.reliability import (
     RELIABILITY_FIELDS,
@@ -106,3 +109,65 @@ def test_vote_weight_grows_with_accuracy_and_stays_positive() -> None:
     weights = [vote_weight(r, 0.2) for r in (0.1, 0.5, 0.8, 0.95, 1.0)]
     assert weights == sorted(weights) and weights[0] == 0.05
     assert vote_weight(0.8, 0.2) == pytest.approx(3.0, abs=0.01)  # log(4 / 0.2)
+
+
+def test_calibration_per_confidence_band_is_learned_from_agreement() -> None:
+    """An over-confident provider: its answers at high confidence are right only 60 % of
+    the time, its low-confidence ones 60 % too; a calibrated one is right 95 % / 50 %."""
+    rng = random.Random(11)
+    providers = ("calibrated", "overconfident", "steady")
+    obs = []
+    for _ in range(2000):
+        labels, bands = [], []
+        for p in providers:
+            high = rng.random() < 0.6
+            right = {
+                "calibrated": 0.95 if high else 0.5,
+                "overconfident": 0.6,
+                "steady": 0.8,
+            }[p]
+            labels.append(0 if rng.random() < right else rng.randint(1, 10))
+            bands.append(2 if high or p == "overconfident" else 0)
+        obs.append(Observation(providers, {FIELD: labels}, {FIELD: bands}))
+    rel = estimate_reliability(obs, coincidence=0.1, prior=0.8, strength=20, fields=(FIELD,))
+    assert rel.banded[("calibrated", FIELD, 2)][0] == pytest.approx(0.95, abs=0.05)
+    assert rel.banded[("calibrated", FIELD, 0)][0] == pytest.approx(0.5, abs=0.06)
+    assert rel.banded[("overconfident", FIELD, 2)][0] == pytest.approx(0.6, abs=0.05)
+
+    def answer(p: str, conf: float) -> float:
+        return rel.of_answer(p, FIELD, conf, self_weight=0.5, strength=20)
+
+    assert answer("calibrated", 0.9) > answer("overconfident", 0.95)  # 0.95 means less
+    assert answer("calibrated", 0.9) > answer("calibrated", 0.3)
+    assert rel.of_answer("steady", FIELD, None, self_weight=0.5, strength=20) == rel.of(
+        "steady", FIELD
+    )
+    # no history: the fixed-weight rule (prior moved by self-confidence)
+    empty = estimate_reliability([], coincidence=0.1, prior=0.8, strength=20)
+    assert empty.of_answer("x", FIELD, 0.5, self_weight=0.5, strength=20) == pytest.approx(0.8)
+    assert empty.of_answer("x", FIELD, 0.9, self_weight=0.5, strength=20) > 0.8
+
+
+@st.composite
+def stored_history(draw: st.DrawFn) -> list[Observation]:
+    """Whatever the state may hold: any voters, labels, bands, even mismatched lengths."""
+    out = []
+    for _ in range(draw(st.integers(0, 25))):
+        providers = tuple(draw(st.lists(st.sampled_from("abcde"), min_size=1, max_size=5)))
+        n = draw(st.sampled_from((len(providers), len(providers), max(0, len(providers) - 1))))
+        labels = {f: draw(st.lists(st.integers(-3, 3), min_size=n, max_size=n)) for f in (FIELD,)}
+        bands = {FIELD: draw(st.lists(st.integers(-1, 2), min_size=n, max_size=n))}
+        out.append(Observation(providers, labels, bands))
+    return out
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(stored_history(), st.floats(0.01, 0.9), st.floats(0.0, 100.0))
+def test_any_stored_history_gives_accuracies_within_bounds(
+    history: list[Observation], q: float, strength: float
+) -> None:
+    rel = estimate_reliability(history, coincidence=q, prior=0.8, strength=strength)
+    for p in "abcde":
+        for conf in (None, 0.0, 0.55, 1.0):
+            r = rel.of_answer(p, FIELD, conf, self_weight=0.5, strength=strength)
+            assert 0.0 < r < 1.0 and math.isfinite(vote_weight(r, q))

@@ -14,6 +14,11 @@ was right, so only observations with at least three voters count as evidence, an
 all-field estimate, and that toward the mean of all providers, each by
 ``strength`` pseudo-observations. Little data (or only two voters) means equal weights.
 
+The same identity restricted to a provider's answers in one self-confidence band
+(:func:`banded_accuracy`) learns its calibration: :meth:`Reliability.of_answer` blends
+it, as evidence accumulates, into the fixed rule "field accuracy moved by the
+self-reported confidence".
+
 Everything here is a pure function over plain data: the observations come from the
 state store (a rolling window), the result is handed to the merge as vote weights.
 """

@@ -26,6 +26,7 @@ state store (a rolling window), the result is handed to the merge as vote weight
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -283,28 +284,33 @@ def banded_accuracy(
     with the others says how right they are, i.e. its calibration, without labels.
     """
     q = coincidence
-    num: dict[tuple[str, int], float] = {}
-    den: dict[tuple[str, int], float] = {}
-    count: dict[tuple[str, int], float] = {}
+    pairs: Counter[tuple[str, int, str, bool]] = Counter()  # (i, band, j, agreed) -> emails
+    count: Counter[tuple[str, int]] = Counter()
     for obs in observations:
         labels = obs.labels.get(field_name)
         bands = (obs.bands or {}).get(field_name)
         if not _well_formed(obs, labels, bands) or len(obs.providers) < 3:
             continue
-        for a, provider in enumerate(obs.providers):
-            if bands[a] < 0:
+        assert labels is not None and bands is not None
+        voters = list(zip(obs.providers, labels, bands, strict=True))
+        for provider, label, band in voters:
+            if band < 0:
                 continue
-            key = (provider, bands[a])
-            count[key] = count.get(key, 0.0) + 1.0
-            for b, other in enumerate(obs.providers):
-                if b == a:
-                    continue
-                r_j = base.get(other, 0.8)
-                slope = r_j * (1.0 + q) - q
-                num[key] = num.get(key, 0.0) + slope * ((labels[a] == labels[b]) - q * (1 - r_j))
-                den[key] = den.get(key, 0.0) + slope * slope
+            count[(provider, band)] += 1
+            for other, other_label, _ in voters:
+                if other != provider:
+                    pairs[(provider, band, other, label == other_label)] += 1
+    num: dict[tuple[str, int], float] = {}
+    den: dict[tuple[str, int], float] = {}
+    for (provider, band, other, agreed), n in pairs.items():
+        r_j = base.get(other, 0.8)
+        slope = r_j * (1.0 + q) - q
+        key = (provider, band)
+        num[key] = num.get(key, 0.0) + n * slope * (float(agreed) - q * (1.0 - r_j))
+        den[key] = den.get(key, 0.0) + n * slope * slope
     return {
-        key: (_clip(num[key] / den[key]) if den[key] > 1e-12 else 0.5, count[key]) for key in count
+        key: (_clip(num[key] / den[key]) if den.get(key, 0.0) > 1e-12 else 0.5, float(n))
+        for key, n in count.items()
     }
 
 

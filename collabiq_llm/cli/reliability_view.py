@@ -45,12 +45,12 @@ def print_reliability(console: Any, settings: Settings, store: StateStore) -> No
             soft_wrap=True,
         )
         return
-    table = compact_table(
-        f"Provider reliability (learned from agreement on the last {emails} consensus "
-        f"emails; {use})"
-    )
+    table = compact_table("Provider reliability (estimated accuracy)")
     for col in ("provider", *(LABELS.get(f, f) for f in RELIABILITY_FIELDS), "evidence"):
         table.add_column(col, no_wrap=True, justify="left" if col == "provider" else "right")
     for provider, *cells in rows:
         table.add_row(escape(provider), *cells)
     console.print(table)
+    console.print(
+        f"learned from agreement on the last {emails} consensus emails; {use}", soft_wrap=True
+    )

@@ -119,7 +119,12 @@ async def run_consensus(
         else None
     )
     outcome = StrategyOutcome()
-    answers = await call_in_parallel(ctx, providers, email, outcome)
+    try:
+        answers = await call_in_parallel(ctx, providers, email, outcome)
+    except BaseException:  # cancelled (Ctrl-C, deadline): do not leave the read behind
+        if history is not None:
+            history.cancel()
+        raise
     reliability = await history if history is not None else None
     if not answers:
         return outcome

@@ -115,6 +115,14 @@ class ConsensusSettings(BaseModel):
     similarity_threshold: float = Field(0.85, ge=0, le=1)
     abstain_threshold: float = Field(0.25, ge=0, le=1)
     min_agreement: int = Field(2, ge=1)
+    lone_value: Literal["cap", "abstain"] = "cap"
+    lone_cap: float = Field(0.5, ge=0, le=0.5)
+    self_weight: float = Field(0.5, ge=0)
+    coincidence: float = Field(0.2, gt=0, lt=1)
+    learned_weights: bool = True
+    reliability_window: int = Field(500, ge=10)
+    reliability_prior: float = Field(0.8, gt=0.5, lt=1)
+    reliability_strength: float = Field(50.0, ge=0)
 
 
 class BestMatchSettings(BaseModel):

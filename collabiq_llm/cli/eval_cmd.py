@@ -14,19 +14,22 @@ from collabiq_llm.cli.output import ExitCode, err_console_print, print_json
 from collabiq_llm.errors import InputError
 
 
-def _remote_and_strategy(strategy: str | None) -> tuple[list[str], str, bool]:
-    """Configured remote providers (production order), the strategy to run, last resort."""
-    from collabiq_llm.orchestration.orchestrator import Orchestrator
+def _remote_and_strategy(strategy: str | None) -> tuple[list[str], str, bool, bool]:
+    """Configured remote providers (production order), the strategy to run, last resort,
+    and whether the offline extractor is listed as a consensus voter."""
+    from collabiq_llm.orchestration.orchestrator import OFFLINE, Orchestrator
 
     orchestrator = Orchestrator()  # reads production settings/state; writes nothing
     try:
         name = orchestrator.active_strategy(strategy)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    order = orchestrator.provider_order(name)
     return (
-        orchestrator.provider_order(),
+        [n for n in order if n != OFFLINE],
         name,
         orchestrator.settings.offline_last_resort,
+        OFFLINE in order,
     )
 
 
@@ -46,6 +49,7 @@ def run_eval(
         EvalRunner,
         compare_modes,
         dataset_companies,
+        fixed_weights,
         offline_mode,
         strategy_mode,
     )
@@ -59,14 +63,17 @@ def run_eval(
     except DatasetError as exc:
         raise InputError(str(exc)) from None
     examples = examples[:limit] if limit else examples
-    remote, strategy_name, last_resort = _remote_and_strategy(strategy)
+    remote, strategy_name, last_resort, offline_voter = _remote_and_strategy(strategy)
     notes: list[str] = []
     if not remote:
         notes.append("no remote provider configured (no API key): only the offline extractor ran")
     if compare:
-        modes = compare_modes(remote, last_resort=last_resort)
+        modes = compare_modes(remote, last_resort=last_resort, offline_voter=offline_voter)
     elif remote:
-        modes = [strategy_mode(strategy_name, remote, last_resort=last_resort)]
+        voters = [*remote, "offline"] if offline_voter else remote
+        modes = [strategy_mode(strategy_name, voters, last_resort=last_resort)]
+        if strategy_name == "consensus" and len(remote) >= 2:
+            modes.append(fixed_weights(modes[0]))  # report whether learning helps
     else:
         modes = [offline_mode()]
     companies = dataset_companies(dataset)

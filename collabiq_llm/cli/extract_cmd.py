@@ -296,8 +296,11 @@ def _progress() -> _Progress | None:
 def _degraded_warning(result: ExtractionResult) -> str:
     """Exit 0 is right (the email has a record), but the operator must hear about it."""
     meta = result.meta
-    if meta.provider == "offline":
+    answered = sum(a.outcome == "success" for a in meta.attempts)
+    if meta.provider == "offline" and answered <= 1:
         why = "every remote provider failed; answered by the offline extractor"
+    elif meta.strategy == "consensus" and answered >= 2:
+        why = f"{answered} providers answered but agreed on no field; confidence kept ≤ 0.5"
     else:
         why = f"only {meta.provider} answered; no consensus"
     return f"warning: {result.email_id}: degraded result ({why})"

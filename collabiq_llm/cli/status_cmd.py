@@ -85,7 +85,8 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
     from collabiq_llm.status import build_status
 
     settings = Settings()
-    report = build_status(settings, make_store(settings))
+    store = make_store(settings)
+    report = build_status(settings, store)
     if as_json:
         print_json(json.loads(report.model_dump_json()))
         return int(ExitCode.OK)
@@ -165,6 +166,9 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
         thresholds = ", ".join(f"{k}={v:g}" for k, v in report.thresholds.items())
         say(f"thresholds: {thresholds}")
         say(f"state:      {report.backend} at {escape(report.state_dir)}")
+        from collabiq_llm.cli.reliability_view import print_reliability
+
+        print_reliability(console, settings, store)
     else:
         say(f"strategy: {report.strategy}    primary: {primary}    (* = primary)")
     if report.pending_events or detailed:

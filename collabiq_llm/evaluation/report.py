@@ -47,6 +47,8 @@ class EvalRun(BaseModel):
     modes: list[ModeResult]
     best_single: str | None = None  # the best remote provider alone (compare runs)
     relative_gain: dict[str, float] = Field(default_factory=dict)  # mode -> vs best_single
+    # consensus mode -> its accuracy with learned weights minus with fixed weights
+    learned_vs_fixed: dict[str, float] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
 
     def mode(self, name: str) -> ModeResult:
@@ -72,6 +74,18 @@ def relative_gains(modes: list[ModeResult], base: ModeResult | None) -> dict[str
         m.mode: round((m.report.overall_accuracy - ref) / ref, 4)
         for m in modes
         if m is not base and m.strategy in ("consensus", "best-match")
+    }
+
+
+def learned_vs_fixed(modes: list[ModeResult]) -> dict[str, float]:
+    """For each consensus run with a ``<mode>-fixed`` twin: learned minus fixed accuracy."""
+    by_name = {m.mode: m for m in modes}
+    return {
+        m.mode: round(
+            m.report.overall_accuracy - by_name[f"{m.mode}-fixed"].report.overall_accuracy, 4
+        )
+        for m in modes
+        if f"{m.mode}-fixed" in by_name
     }
 
 
@@ -156,6 +170,14 @@ def render_summary(run: EvalRun) -> list[str]:
                 f"{mode} vs best single provider ({run.best_single}): {gain * 100:+.1f} % "
                 f"relative overall accuracy ({_pct(base)} → {_pct(acc)})"
             )
+    for mode, delta in run.learned_vs_fixed.items():
+        learned = run.mode(mode).report.overall_accuracy
+        fixed = run.mode(f"{mode}-fixed").report.overall_accuracy
+        verdict = "beat" if delta > 0 else "tie with" if delta == 0 else "lose to"
+        out.append(
+            f"{mode}: learned weights {verdict} fixed weights: {_pct(learned)} vs "
+            f"{_pct(fixed)} ({delta * 100:+.1f} points)"
+        )
     out += [f"note: {note}" for note in run.notes]
     return out
 
@@ -169,6 +191,7 @@ __all__ = [
     "EvalRun",
     "ModeResult",
     "best_single",
+    "learned_vs_fixed",
     "relative_gains",
     "render_summary",
     "render_table",

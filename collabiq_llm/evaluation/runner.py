@@ -26,7 +26,13 @@ from pathlib import Path
 from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import AllProvidersFailed, ConfigurationError, InputError
 from collabiq_llm.evaluation.dataset import EvalExample
-from collabiq_llm.evaluation.report import EvalRun, ModeResult, best_single, relative_gains
+from collabiq_llm.evaluation.report import (
+    EvalRun,
+    ModeResult,
+    best_single,
+    learned_vs_fixed,
+    relative_gains,
+)
 from collabiq_llm.evaluation.scoring import AliasTable, Prediction, as_prediction, score_results
 from collabiq_llm.providers.base import LLMProvider
 from collabiq_llm.settings import ProviderConfig, Settings
@@ -44,6 +50,7 @@ class Mode:
     providers: tuple[str, ...]
     last_resort: bool
     label: str
+    learned: bool = True  # consensus: learned reliability as vote weights (False: fixed)
 
     @property
     def offline_only(self) -> bool:
@@ -63,14 +70,37 @@ def strategy_mode(strategy: str, providers: Sequence[str], *, last_resort: bool)
     return Mode(strategy, strategy, tuple(providers), last_resort, f"{strategy} over {who}")
 
 
-def compare_modes(remote: Sequence[str], *, last_resort: bool = True) -> list[Mode]:
-    """Each remote provider alone, consensus and best-match over all, offline alone."""
+def fixed_weights(mode: Mode) -> Mode:
+    """The same consensus with the configured weights only (nothing learned)."""
+    return Mode(
+        f"{mode.name}-fixed",
+        mode.strategy,
+        mode.providers,
+        mode.last_resort,
+        f"{mode.label} (fixed weights)",
+        learned=False,
+    )
+
+
+def compare_modes(
+    remote: Sequence[str], *, last_resort: bool = True, offline_voter: bool = False
+) -> list[Mode]:
+    """Each remote provider alone, consensus with learned and with fixed weights (also
+    with the offline extractor as a voter, if asked), best-match, offline alone."""
     modes = [single_mode(p) for p in remote]
     if len(remote) >= 2:
-        modes += [
-            strategy_mode("consensus", remote, last_resort=last_resort),
-            strategy_mode("best-match", remote, last_resort=last_resort),
-        ]
+        consensus = strategy_mode("consensus", remote, last_resort=last_resort)
+        modes += [consensus, fixed_weights(consensus)]
+        if offline_voter:
+            voting = Mode(
+                "consensus+offline",
+                "consensus",
+                (*remote, OFFLINE),
+                last_resort,
+                f"consensus over {', '.join(remote)} + offline (voter)",
+            )
+            modes += [voting, fixed_weights(voting)]
+        modes.append(strategy_mode("best-match", remote, last_resort=last_resort))
     return [*modes, offline_mode()]
 
 
@@ -158,7 +188,10 @@ class EvalRunner:
 
     def _providers(self, mode: Mode) -> dict[str, LLMProvider]:
         context = self._company_context()
-        providers = {name: self._remote(name, context) for name in mode.providers}
+        providers = {
+            name: self._offline() if name == OFFLINE else self._remote(name, context)
+            for name in mode.providers
+        }
         if mode.offline_only or mode.last_resort:
             providers[OFFLINE] = self._offline()
         for provider in providers.values():  # SDK import outside the measured latencies
@@ -178,6 +211,9 @@ class EvalRunner:
                 "strategy": "failover" if mode.offline_only else mode.strategy,
                 "priority": list(mode.providers),
                 "offline_last_resort": mode.last_resort,
+                "consensus": self.settings.consensus.model_copy(
+                    update={"learned_weights": mode.learned}
+                ),
                 "state_url": f"file://{folder}",
                 "home": folder,
             }
@@ -260,6 +296,7 @@ class EvalRunner:
             modes=results,
             best_single=base.mode if base else None,
             relative_gain=relative_gains(results, base),
+            learned_vs_fixed=learned_vs_fixed(results),
             notes=list(notes),
         )
 
@@ -280,6 +317,7 @@ __all__ = [
     "compare_modes",
     "dataset_companies",
     "email_for",
+    "fixed_weights",
     "offline_mode",
     "single_mode",
     "strategy_mode",

@@ -1,10 +1,19 @@
 """Consensus merge: pure functions from several providers' answers to one record.
 
 Per field: normalise each candidate, group the ones that name the same thing
-(order-independent connected components of a similarity graph), score each group
-by Σ provider weight × confidence, and let the best group win. Merged confidence
-comes from the winning group and rises with agreement (noisy-OR of its members),
-scaled down by the weight of the opposition.
+(order-independent connected components of a similarity graph; a null answer is a
+group of its own), and score each group as evidence under the one-coin model of
+``reliability.py``: every supporter adds ``weight × log(r / ((1 − r) q))`` (its learned
+accuracy ``r`` on this field, ``q`` = chance two wrong answers coincide) plus a smaller
+``self_weight × logit(self-reported confidence)``. The best-scoring group wins; its
+confidence is its posterior probability against the other groups and "none of them".
+So agreement decides and self-reported confidence comes second: one provider claiming
+1.0 cannot outvote two that agree.
+
+A value backed by one provider while another voter disagreed (a different value or
+null) is capped at ``lone_cap`` (≤ 0.5) or, with ``lone_policy = "abstain"``, dropped;
+a record where no field has a value backed by two providers is not ``agreed`` (the
+consensus marks it degraded).
 
 Decisions (documented in README "Consensus merge"):
 - "본봄" and "본봄컴퍼니" merge: "컴퍼니"/"company" is a generic affix.
@@ -18,16 +27,21 @@ Decisions (documented in README "Consensus merge"):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from rapidfuzz.distance import JaroWinkler
 
 from collabiq_llm.entities import CONFIDENCE_KEYS, ConfidenceScores, ExtractedEntities
 from collabiq_llm.normalise import normalise_date, normalise_org_name, normalise_person
+from collabiq_llm.orchestration.reliability import vote_weight
 
 NAME_FIELDS = ("person_in_charge", "startup_name", "partner_org")
+VOTED_FIELDS = (*NAME_FIELDS, "date")
 MIN_LENGTH_RATIO = 0.75
+NULL_KEY = "\x00null"  # the comparison key of a null answer (no real value normalises to it)
 _GENERIC_SUFFIXES = ("컴퍼니", "company")
 
 Canonicaliser = Callable[[str], str | None]
@@ -35,42 +49,63 @@ Canonicaliser = Callable[[str], str | None]
 
 @dataclass(frozen=True)
 class Vote:
-    """One provider's answer, with what the vote needs to know about the provider."""
+    """One provider's answer, with what the vote needs to know about the provider.
+
+    ``weight``: the configured weight (offline's is low); ``accuracy``: the provider's
+    learned accuracy per field (missing fields / None = ``MergeSettings.prior_accuracy``).
+    """
 
     provider: str
     entities: ExtractedEntities
     weight: float = 1.0
     priority: int = 0  # 0 = highest priority
-
-
-@dataclass(frozen=True)
-class Candidate:
-    provider: str
-    value: str | dt.date
-    key: str  # normalised comparison form
-    confidence: float
-    weight: float
-    priority: int
-
-    @property
-    def support(self) -> float:
-        return self.weight * self.confidence
-
-
-@dataclass
-class FieldDecision:
-    """The merged value of one field and who supported it."""
-
-    value: str | dt.date | None
-    confidence: float
-    supporters: list[str] = field(default_factory=list)
-    dissenters: list[str] = field(default_factory=list)
+    accuracy: Mapping[str, float] | None = None
 
 
 @dataclass
 class MergeSettings:
     similarity_threshold: float = 0.85
     abstain_threshold: float = 0.25
+    coincidence: float = 0.2  # q: chance that two wrong answers are the same value
+    prior_accuracy: float = 0.8  # accuracy assumed for a provider without learned figures
+    self_weight: float = 0.5  # weight of logit(self-reported confidence) in a vote
+    lone_cap: float = 0.5  # confidence cap of a value only one provider backs
+    lone_policy: Literal["cap", "abstain"] = "cap"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    provider: str
+    value: str | dt.date | None  # None = the provider answered null
+    key: str  # normalised comparison form
+    confidence: float
+    weight: float
+    priority: int
+    accuracy: float
+
+    def score(self, settings: MergeSettings) -> float:
+        """Evidence this answer adds to its group (log-likelihood ratio, see module doc)."""
+        base = self.weight * vote_weight(self.accuracy, settings.coincidence)
+        if self.value is None:
+            return base  # a null carries no self-reported confidence
+        return base + settings.self_weight * confidence_logit(self.confidence)
+
+
+def confidence_logit(confidence: float) -> float:
+    """log-odds of a self-reported confidence, clipped to 0.02..0.98."""
+    c = min(0.98, max(0.02, confidence))
+    return math.log(c / (1.0 - c))
+
+
+@dataclass
+class FieldDecision:
+    """The merged value of one field, who supported it, and how everyone grouped."""
+
+    value: str | dt.date | None
+    confidence: float
+    supporters: list[str] = field(default_factory=list)
+    dissenters: list[str] = field(default_factory=list)
+    groups: list[list[str]] = field(default_factory=list)  # providers answering alike
 
 
 def comparison_key(field_name: str, value: object, canonicalise: Canonicaliser | None) -> str:
@@ -130,20 +165,38 @@ def group_candidates(
     for i, cand in enumerate(candidates):
         groups.setdefault(find(i), []).append(cand)
     # stable, order-independent listing: by best priority inside each group
-    return sorted(groups.values(), key=lambda g: min(c.priority for c in g))
+    return sorted(
+        groups.values(), key=lambda g: (min(c.priority for c in g), min(c.key for c in g))
+    )
 
 
-def _group_rank(group: list[Candidate]) -> tuple[float, int, int, str]:
-    score = sum(c.support for c in group)
+def _total(cands: Sequence[Candidate], settings: MergeSettings) -> float:
+    """Sum of scores, exactly rounded (``fsum``), so input order cannot change a tie."""
+    return math.fsum(c.score(settings) for c in cands)
+
+
+def group_evidence(group: Sequence[Candidate], settings: MergeSettings) -> float:
+    """Log-odds of "this group's value is right" against "every answer is wrong"."""
+    return _total(group, settings) - math.log(1.0 / settings.coincidence)
+
+
+def _group_rank(group: list[Candidate], settings: MergeSettings) -> tuple[float, int, int, str]:
     return (
-        round(score, 12),
+        round(group_evidence(group, settings), 9),
         len({c.provider for c in group}),
         -min(c.priority for c in group),
         min(c.key for c in group),  # last resort: deterministic, whatever the input order
     )
 
 
-def _representative(group: list[Candidate]) -> Candidate:
+def posterior(evidence: Sequence[float], index: int) -> float:
+    """P(hypothesis ``index``) among the groups and "none of them" (evidence 0)."""
+    top = max(0.0, *evidence)
+    denom = math.fsum([math.exp(-top), *(math.exp(e - top) for e in sorted(evidence))])
+    return math.exp(evidence[index] - top) / denom
+
+
+def _representative(group: list[Candidate], settings: MergeSettings) -> Candidate:
     """The best-supported exact value in the group; ties go to priority."""
     by_key: dict[str, list[Candidate]] = {}
     for cand in group:
@@ -151,24 +204,42 @@ def _representative(group: list[Candidate]) -> Candidate:
     best_key = max(
         by_key,
         key=lambda k: (
-            round(sum(c.support for c in by_key[k]), 12),
+            round(_total(by_key[k], settings), 9),
             len(by_key[k]),
             -min(c.priority for c in by_key[k]),
             k,
         ),
     )
-    return min(by_key[best_key], key=lambda c: (-c.support, c.priority, str(c.value)))
+    return min(by_key[best_key], key=lambda c: (-c.score(settings), c.priority, str(c.value)))
 
 
-def agreement_confidence(group: Sequence[Candidate], opposition: float) -> float:
-    """Noisy-OR of the group's confidences, scaled by its share of the total support."""
-    miss = 1.0
-    for cand in group:
-        miss *= 1.0 - min(max(cand.confidence, 0.0), 1.0)
-    combined = 1.0 - miss
-    support = sum(c.support for c in group)
-    share = support / (support + opposition) if support + opposition > 0 else 0.0
-    return round(min(1.0, combined * share), 4)
+def _candidates(
+    field_name: str,
+    votes: Sequence[Vote],
+    settings: MergeSettings,
+    canonicalise: Canonicaliser | None,
+) -> list[Candidate]:
+    key_name = CONFIDENCE_KEYS[field_name]
+    out = []
+    for vote in votes:
+        value = getattr(vote.entities, field_name)
+        accuracy = (vote.accuracy or {}).get(field_name, settings.prior_accuracy)
+        if value is None or value == "":
+            value, key = None, NULL_KEY
+        else:
+            key = comparison_key(field_name, value, canonicalise)
+        out.append(
+            Candidate(
+                provider=vote.provider,
+                value=value,
+                key=key,
+                confidence=float(getattr(vote.entities.confidence, key_name)),
+                weight=vote.weight,
+                priority=vote.priority,
+                accuracy=accuracy,
+            )
+        )
+    return out
 
 
 def merge_field(
@@ -178,43 +249,47 @@ def merge_field(
     canonicalise: Canonicaliser | None = None,
 ) -> FieldDecision:
     """Merge one field across providers (see module docstring for the rules)."""
-    key_name = CONFIDENCE_KEYS[field_name]
-    candidates = []
-    for vote in votes:
-        value = getattr(vote.entities, field_name)
-        if value is None or value == "":
-            continue
-        candidates.append(
-            Candidate(
-                provider=vote.provider,
-                value=value,
-                key=comparison_key(field_name, value, canonicalise),
-                confidence=float(getattr(vote.entities.confidence, key_name)),
-                weight=vote.weight,
-                priority=vote.priority,
-            )
-        )
-    if not candidates or all(c.confidence < settings.abstain_threshold for c in candidates):
+    cands = _candidates(field_name, votes, settings, canonicalise)
+    nulls = [c for c in cands if c.value is None]
+    valued = [c for c in cands if c.value is not None]
+    groups = group_candidates(valued, settings.similarity_threshold, exact=field_name == "date")
+    if nulls:
+        groups.append(nulls)
+
+    def prio(provider: str) -> int:
+        return next((c.priority for c in cands if c.provider == provider), 0)
+
+    def names(group: Sequence[Candidate]) -> list[str]:
+        return sorted({c.provider for c in group}, key=lambda p: (prio(p), p))
+
+    listing = [names(g) for g in groups]
+    if not valued or all(c.confidence < settings.abstain_threshold for c in valued):
         return FieldDecision(
-            value=None, confidence=0.0, dissenters=[c.provider for c in candidates]
+            value=None,
+            confidence=0.0,
+            supporters=names(nulls),
+            dissenters=names(valued),
+            groups=listing,
         )
-    groups = group_candidates(candidates, settings.similarity_threshold, exact=field_name == "date")
-    winner = max(groups, key=_group_rank)
-    opposition = sum(c.support for g in groups if g is not winner for c in g)
-    best = _representative(winner)
+    winner = max(groups, key=lambda g: _group_rank(g, settings))
+    others = names([c for g in groups if g is not winner for c in g])
+    if winner is nulls:
+        return FieldDecision(None, 0.0, names(nulls), others, listing)
+    evidence = [group_evidence(g, settings) for g in groups]
+    confidence = posterior(evidence, groups.index(winner))
+    supporters = names(winner)
+    if len(supporters) == 1 and others:  # one provider's word against another's
+        if settings.lone_policy == "abstain":
+            return FieldDecision(None, 0.0, [], names(cands), listing)
+        confidence = min(confidence, settings.lone_cap)
+    best = _representative(winner, settings)
     return FieldDecision(
         value=best.value,
-        confidence=agreement_confidence(winner, opposition),
-        supporters=sorted({c.provider for c in winner}, key=lambda p: _prio(votes, p)),
-        dissenters=sorted(
-            {c.provider for g in groups if g is not winner for c in g},
-            key=lambda p: _prio(votes, p),
-        ),
+        confidence=round(min(1.0, max(0.0, confidence)), 4),
+        supporters=supporters,
+        dissenters=others,
+        groups=listing,
     )
-
-
-def _prio(votes: Sequence[Vote], provider: str) -> int:
-    return next((v.priority for v in votes if v.provider == provider), 0)
 
 
 @dataclass
@@ -222,6 +297,7 @@ class MergeOutcome:
     entities: ExtractedEntities
     decisions: dict[str, FieldDecision]
     details_from: str
+    agreed: bool  # some field has a value backed by at least two providers
 
 
 def merge_votes(
@@ -231,23 +307,29 @@ def merge_votes(
     email_id: str,
     canonicalise: Canonicaliser | None = None,
 ) -> MergeOutcome:
-    """Merge every field; ``details`` is the text of the provider that won most fields."""
+    """Merge every field; ``details`` is the text of the provider that won most fields.
+
+    Details are free text (no vote possible): their confidence is the chosen provider's
+    own, scaled by the share of voted fields on which it was in an agreeing majority.
+    """
     if not votes:
         raise ValueError("merge_votes needs at least one vote")
-    decisions = {
-        name: merge_field(name, votes, settings, canonicalise) for name in (*NAME_FIELDS, "date")
-    }
+    decisions = {name: merge_field(name, votes, settings, canonicalise) for name in VOTED_FIELDS}
     wins: dict[str, float] = {v.provider: 0.0 for v in votes}
+    backed: dict[str, int] = {v.provider: 0 for v in votes}
     for decision in decisions.values():
         for provider in decision.supporters:
             wins[provider] += 1.0
+            if decision.value is not None and len(decision.supporters) >= 2:
+                backed[provider] += 1
     details_vote = max(
         votes,
         key=lambda v: (wins[v.provider], v.weight * v.entities.confidence.details, -v.priority),
     )
+    share = backed[details_vote.provider] / len(VOTED_FIELDS)
     decisions["details"] = FieldDecision(
         value=details_vote.entities.details,
-        confidence=details_vote.entities.confidence.details,
+        confidence=round(details_vote.entities.confidence.details * (0.5 + 0.5 * share), 4),
         supporters=[details_vote.provider],
     )
     confidence = ConfidenceScores(
@@ -262,7 +344,13 @@ def merge_votes(
         confidence=confidence,
         email_id=email_id,
     )
-    return MergeOutcome(entities=entities, decisions=decisions, details_from=details_vote.provider)
+    agreed = any(
+        decisions[name].value is not None and len(decisions[name].supporters) >= 2
+        for name in VOTED_FIELDS
+    )
+    return MergeOutcome(
+        entities=entities, decisions=decisions, details_from=details_vote.provider, agreed=agreed
+    )
 
 
 def _as_str(value: object) -> str | None:

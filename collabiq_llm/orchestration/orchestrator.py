@@ -71,7 +71,7 @@ class Orchestrator:
         )
         self._canonicaliser: Callable[[str], str | None] | bool | None = False
         # remote_order checks keys (env, .env file) on every call: once per explicit order
-        self._orders: dict[tuple[str, ...] | None, list[str]] = {}
+        self._orders: dict[tuple[tuple[str, ...] | None, bool], list[str]] = {}
 
     # ---- configuration -------------------------------------------------
     def active_strategy(self, override: str | None = None) -> str:
@@ -108,17 +108,26 @@ class Orchestrator:
             )
         return saved.model_copy(update={"strategy": strategy, "providers": providers})
 
-    def provider_order(self) -> list[str]:
-        """Remote providers in priority order (``set-strategy --providers`` > config)."""
-        if self._injected:
-            return [n for n in self._providers if n != OFFLINE]
-        return self._remote_order(self._persisted().providers)
+    def provider_order(self, strategy: str | None = None) -> list[str]:
+        """Providers in priority order (``set-strategy --providers`` > config).
 
-    def _remote_order(self, explicit: list[str] | None) -> list[str]:
+        The offline extractor is the last resort, not in this list, except under
+        consensus when the list names it: then it is one more (low-weight) voter.
+        """
+        voter = self.active_strategy(strategy) == "consensus"
+        explicit = self._persisted().providers
+        if self._injected:
+            named = explicit or self.settings.priority
+            if voter and named and OFFLINE in named and OFFLINE in self._providers:
+                return [n for n in named if n in self._providers]
+            return [n for n in self._providers if n != OFFLINE]
+        return self._remote_order(explicit, keep_offline=voter)
+
+    def _remote_order(self, explicit: list[str] | None, *, keep_offline: bool = False) -> list[str]:
         """``remote_order`` checks keys (env, .env file) on every call: once per order."""
-        key = tuple(explicit) if explicit else None
+        key = (tuple(explicit) if explicit else None, keep_offline)
         if key not in self._orders:
-            self._orders[key] = remote_order(self.settings, explicit)
+            self._orders[key] = remote_order(self.settings, explicit, keep_offline=keep_offline)
         return list(self._orders[key])
 
     def set_strategy(self, name: str, providers: list[str] | None = None) -> OrchestrationConfig:
@@ -201,19 +210,26 @@ class Orchestrator:
         """Extract one email with the active strategy; the offline last resort if all fail."""
         name = self.active_strategy(strategy)
         started = self.ctx.monotonic()
-        remote = [self.provider(n) for n in self.provider_order()]
+        order = self.provider_order(name)
+        remote = [self.provider(n) for n in order]
         if not remote:
             outcome = await self._offline(email, primary=True)
         else:
             outcome = await self._run_strategy(name, remote, email)
-            if not outcome.ok and self._last_resort_enabled():
+            if not outcome.ok and self._last_resort_enabled() and OFFLINE not in order:
                 fallback = await self._offline(email, primary=False)
                 fallback.attempts = outcome.attempts + fallback.attempts
                 fallback.errors = {**outcome.errors, **fallback.errors}
                 fallback.hedged = outcome.hedged
                 outcome = fallback
         latency_ms = (self.ctx.monotonic() - started) * 1000.0
-        await record(self.ctx, self._record_ledger, email, name, outcome)
+        bookkeeping = [record(self.ctx, self._record_ledger, email, name, outcome)]
+        if outcome.agreement is not None:
+            keep = self.settings.consensus.reliability_window
+            bookkeeping.append(
+                record(self.ctx, self.store.record_agreement, outcome.agreement, keep)
+            )
+        await asyncio.gather(*bookkeeping)
         if not outcome.ok:
             raise AllProvidersFailed(outcome.errors or _skips_as_errors(outcome.attempts))
         return _to_result(email, name, outcome, latency_ms)

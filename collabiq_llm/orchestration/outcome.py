@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from collabiq_llm.entities import Attempt, ExtractedEntities
 from collabiq_llm.errors import LLMAPIError
+from collabiq_llm.state.api import AgreementRecord
 
 
 @dataclass
@@ -19,6 +20,7 @@ class StrategyOutcome:
     fallback_used: bool = False
     hedged: bool = False
     providers_agreeing: dict[str, list[str]] | None = None
+    agreement: AgreementRecord | None = None  # consensus: stored to learn reliability
 
     @property
     def ok(self) -> bool:

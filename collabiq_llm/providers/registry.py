@@ -52,13 +52,16 @@ def build_provider(
     return provider_class(cfg.kind)(cfg, api_key=api_key, company_context=company_context)
 
 
-def remote_order(settings: Settings, explicit: list[str] | None = None) -> list[str]:
+def remote_order(
+    settings: Settings, explicit: list[str] | None = None, *, keep_offline: bool = False
+) -> list[str]:
     """Remote providers to use, in priority order.
 
     With an explicit list (config ``priority`` or ``set-strategy --providers``) that
     list is used as given (the offline provider is dropped from it: it is the last
-    resort, added separately). Otherwise: gemini -> claude -> openai, then extra
-    configured endpoints, each only if its key is available.
+    resort, added separately; with ``keep_offline`` — consensus — it stays, as a
+    voter). Otherwise: gemini -> claude -> openai, then extra configured endpoints,
+    each only if its key is available.
     """
     names = explicit if explicit else list(settings.priority)
     if names:
@@ -68,7 +71,7 @@ def remote_order(settings: Settings, explicit: list[str] | None = None) -> list[
                 f"unknown provider(s) {', '.join(unknown)}; configured: "
                 f"{', '.join(settings.providers)}"
             )
-        return [n for n in names if settings.providers[n].kind != "offline"]
+        return [n for n in names if keep_offline or settings.providers[n].kind != "offline"]
     extras = [n for n in settings.providers if n not in BUILTIN_ORDER]
     ordered = [n for n in (*BUILTIN_ORDER, *extras) if n in settings.providers]
     return [

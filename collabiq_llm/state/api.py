@@ -129,6 +129,17 @@ class CostTotals(BaseModel):
     unpriced: int = 0  # emails (by strategy) or calls (by provider) with an unknown price
 
 
+class AgreementRecord(BaseModel):
+    """One consensus email for learning provider reliability: who voted, per field which
+    voters answered alike (equal labels) and how confident each said it was (a band).
+    No values are stored, only the pattern."""
+
+    at: UtcDatetime
+    providers: list[str]
+    labels: dict[str, list[int]] = Field(default_factory=dict)
+    bands: dict[str, list[int]] = Field(default_factory=dict)  # self-confidence band; -1: null
+
+
 class StateSnapshot(BaseModel):
     """Everything ``status`` shows, read without taking a lock."""
 
@@ -168,3 +179,11 @@ class StateStore(Protocol):
     def set_orchestration(self, config: OrchestrationConfig) -> OrchestrationConfig: ...
 
     def reset(self, provider: str) -> None: ...
+
+    def record_agreement(self, record: AgreementRecord, keep: int) -> None:
+        """Append one consensus agreement pattern, keeping the newest ``keep``."""
+        ...
+
+    def read_agreements(self) -> list[AgreementRecord]:
+        """The stored agreement patterns, oldest first (empty when unavailable)."""
+        ...

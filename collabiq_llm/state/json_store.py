@@ -12,6 +12,8 @@ files 0600, each with ``"schema": 1``):
   Written under ``costs.json``'s lock, before the totals: a crash in between
   leaves an entry whose totals are missing, never totals without an entry.
 * ``orchestration.json`` — what ``set-strategy`` persisted.
+* ``reliability.json`` — consensus agreement patterns, a rolling window
+  (``state/agreements.py``), from which provider reliability is learned.
 * ``*.lock`` — sidecar lock files (content irrelevant, never deleted).
 
 * ``pending/*.json`` — events a process could not write before it exited (see
@@ -52,8 +54,9 @@ from pydantic import BaseModel
 
 from collabiq_llm.clock import utc_now
 from collabiq_llm.settings import BreakerSettings, CostSettings, normalise_strategy
-from collabiq_llm.state import breaker, costs, health
+from collabiq_llm.state import agreements, breaker, costs, health
 from collabiq_llm.state.api import (
+    AgreementRecord,
     CallEvent,
     LedgerEntry,
     OrchestrationConfig,
@@ -115,6 +118,9 @@ class JsonStateStore(GroupCommit):
         self._health_view: tuple[object, HealthDoc] | None = None
         self._costs_view: tuple[object, CostsDoc] | None = None
         self._orch_view: tuple[object, OrchestrationConfig] | None = None
+        self._agree: JsonFile[agreements.AgreementDoc] = file(
+            agreements.JSON_FILE, agreements.AgreementDoc
+        )
 
     def _now(self) -> dt.datetime:
         return as_utc(self.clock())
@@ -387,6 +393,14 @@ class JsonStateStore(GroupCommit):
         self._health.update(txn)
         with self._mutex:
             self._health_view = None
+
+    # -- provider reliability (consensus agreement history) --------------------------------
+
+    def record_agreement(self, record: AgreementRecord, keep: int) -> None:
+        self._agree.update(lambda doc: agreements.appended(doc, record, keep))
+
+    def read_agreements(self) -> list[AgreementRecord]:
+        return self._agree.read().records
 
 
 __all__ = [

@@ -39,9 +39,10 @@ from typing import Any
 from collabiq_llm.entities import utc_now
 from collabiq_llm.errors import ConfigurationError, StateError
 from collabiq_llm.settings import BreakerSettings, CostSettings, normalise_strategy
-from collabiq_llm.state import breaker, costs, health, import_redis, parse_state_url
+from collabiq_llm.state import agreements, breaker, costs, health, import_redis, parse_state_url
 from collabiq_llm.state import redis_scripts as rs
 from collabiq_llm.state.api import (
+    AgreementRecord,
     CallEvent,
     LedgerEntry,
     OrchestrationConfig,
@@ -415,3 +416,15 @@ class RedisStateStore:
                 blob = res[1]
 
         self.fallback.must(cas)
+
+    # -- provider reliability (consensus agreement history; not spooled) -------------------
+
+    def record_agreement(self, record: AgreementRecord, keep: int) -> None:
+        key = self.keys.k(agreements.REDIS_KEY)
+        self.fallback.run(
+            lambda: agreements.redis_append(self._client(), key, record, keep), lambda: None
+        )
+
+    def read_agreements(self) -> list[AgreementRecord]:
+        key = self.keys.k(agreements.REDIS_KEY)
+        return self.fallback.run(lambda: agreements.redis_read(self._client(), key), list)

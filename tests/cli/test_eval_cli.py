@@ -18,7 +18,7 @@ from collabiq_llm.evaluation.dataset import DEFAULT_DATASET, load_dataset
 from tests.emulators.oracle_mode import OracleFleet
 
 CLI = [sys.executable, "-m", "collabiq_llm.cli.app"]
-MODES = ["gemini", "claude", "openai", "consensus", "best-match", "offline"]
+MODES = ["gemini", "claude", "openai", "consensus", "consensus-fixed", "best-match", "offline"]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,8 @@ def test_compare_json_has_every_mode(fleet: OracleFleet) -> None:
         assert {"per_field", "coverage", "calibration", "latency_ms_p95"} <= set(report)
         assert report["cost_per_email_usd"] is not None
     assert data["best_single"] in MODES[:3]
-    assert set(data["relative_gain"]) == {"consensus", "best-match"}
+    assert set(data["relative_gain"]) == {"consensus", "consensus-fixed", "best-match"}
+    assert set(data["learned_vs_fixed"]) == {"consensus"}
     for mode in MODES:
         assert f"{mode}: 6 emails" in proc.stderr  # one progress line per mode
 
@@ -77,8 +78,9 @@ def test_strategy_option_runs_that_strategy_in_process(
     )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
-    assert [m["mode"] for m in data["modes"]] == ["consensus"]
+    assert [m["mode"] for m in data["modes"]] == ["consensus", "consensus-fixed"]
     assert data["modes"][0]["providers"] == ["gemini", "claude", "openai"]
+    assert set(data["learned_vs_fixed"]) == {"consensus"}
 
 
 def test_without_keys_only_the_offline_extractor_runs(capsys: pytest.CaptureFixture[str]) -> None:

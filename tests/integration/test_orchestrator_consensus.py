@@ -19,7 +19,10 @@ from typing import Any
 import pytest
 
 from collabiq_llm.entities import ExtractionResult
+from collabiq_llm.orchestration.consensus import learned_reliability
 from collabiq_llm.orchestration.orchestrator import Orchestrator
+from collabiq_llm.providers.offline import OfflineProvider
+from collabiq_llm.settings import Settings
 from tests.emulators import Behaviour, Emulator
 from tests.integration.conftest import (
     MODEL_FOR_KIND,
@@ -59,11 +62,14 @@ def record(
 
 
 def _consensus(
-    trio: dict[str, Emulator], behaviours: dict[str, Behaviour], **timeouts: float
+    trio: dict[str, Emulator],
+    behaviours: dict[str, Behaviour],
+    consensus: dict[str, Any] | None = None,
+    **timeouts: float,
 ) -> tuple[Orchestrator, ExtractionResult, float]:
-    """Warm up, script each emulator, then time one consensus ``aextract``."""
+    """Warm up, script each emulator, then run one consensus ``aextract``."""
     providers = [remote(trio[k], timeout_s=timeouts.get(k)) for k in KINDS]
-    orch = orchestrator_for(*providers, strategy="consensus")
+    orch = orchestrator_for(*providers, strategy="consensus", consensus=consensus or {})
 
     async def body() -> tuple[ExtractionResult, float]:
         await warm_up(*providers)
@@ -81,10 +87,7 @@ def _consensus(
 def test_three_disagreeing_answers_merge_field_by_field_in_parallel(
     trio: dict[str, Emulator],
 ) -> None:
-    """Spelling variants group, the conflicting person/date lose 2:1, details follow the votes.
-
-    gemini 0.2 s, claude 0.3 s, openai 0.4 s: the wall time is ≈ 0.4 s, not 0.9 s.
-    """
+    """Spelling variants group, the conflicting person/date lose 2:1, details follow the votes."""
     behaviours = {
         "gemini": Behaviour.ok(
             record("김철수", "본봄", "신세계인터내셔널", "2025-11-01", "킥오프 미팅", 0.9),
@@ -134,10 +137,10 @@ def test_three_disagreeing_answers_merge_field_by_field_in_parallel(
         "details": ["claude"],
     }
     conf = result.confidence
-    # noisy-OR of the supporters × their share of the support: 0.99 × 1.8 / 2.6
-    assert conf.person == pytest.approx(0.99 * 1.8 / 2.6, abs=1e-4)
-    assert conf.startup == pytest.approx(1 - 0.1 * 0.1 * 0.2, abs=1e-4)
-    assert conf.details == pytest.approx(0.95)
+    # agreement first: 3 of 3 > 2 of 3 (against one dissenter) > a lone value's cap
+    assert 0.5 < conf.person < conf.startup <= 1.0
+    assert conf.partner == conf.startup
+    assert conf.details == pytest.approx(0.95)  # claude backs every voted field
 
     costs = {k: expected_cost(MODEL_FOR_KIND[k]) for k in KINDS}
     assert {a.provider: a.outcome for a in meta.attempts} == dict.fromkeys(KINDS, "success")
@@ -162,7 +165,7 @@ def test_three_disagreeing_answers_merge_field_by_field_in_parallel(
 def test_timed_out_provider_is_left_out_and_conflict_goes_to_support(
     trio: dict[str, Emulator],
 ) -> None:
-    """OpenAI never answers (its timeout: 0.6 s): gemini and claude merge; wall ≈ 0.6 s."""
+    """OpenAI never answers (its timeout: 0.6 s): gemini and claude merge."""
     behaviours = {
         "gemini": Behaviour.ok(
             record("김철수", "본봄", "신세계인터내셔널", "2025-11-01", "킥오프", 0.9),
@@ -179,9 +182,9 @@ def test_timed_out_provider_is_left_out_and_conflict_goes_to_support(
     orch, result, elapsed = _consensus(trio, behaviours, openai=SHORT_TIMEOUT_S)
 
     assert elapsed >= SHORT_TIMEOUT_S  # waited for the timeout, then merged without it
-    assert result.partner_org == "신세계인터내셔널"  # support 0.9 beats 0.7
+    assert result.partner_org == "신세계인터내셔널"  # self-confidence 0.9 breaks the 1:1 tie
     assert result.person_in_charge == "김철수" and result.startup_name == "본봄"
-    assert result.confidence.partner == pytest.approx(0.9 * 0.9 / 1.6, abs=1e-4)
+    assert result.confidence.partner == 0.5  # one provider's word against another's: capped
     meta = result.meta
     assert meta.providers_agreeing is not None
     assert meta.providers_agreeing["partner_org"] == ["gemini"]
@@ -268,3 +271,100 @@ def test_one_answer_left_is_returned_as_is_marked_degraded(trio: dict[str, Emula
     (entry,) = orch.store.read_ledger()
     assert entry.strategy == "consensus" and entry.ok
     assert entry.total_cost_usd == pytest.approx(billed)
+
+
+# ------------------------------------------- knowing when it does not know (issue 12)
+ALL_DIFFERENT = {
+    "gemini": record("Minsu", "Minsu", "Minsu", "2025-01-01", "junk", 1.0),
+    "claude": record("김철수", "본봄", "신세계인터내셔널", "2025-11-01", "킥오프", 0.7),
+    "openai": record("이영희", "한빛유통", "롯데", "2025-11-03", "미팅", 0.8),
+}
+
+
+@pytest.mark.parametrize("lone_value", ["cap", "abstain"])
+def test_three_providers_that_all_disagree_give_a_degraded_low_confidence_result(
+    trio: dict[str, Emulator], lone_value: str
+) -> None:
+    """The "Minsu" case: a confident junk answer must not win unflagged."""
+    behaviours = {k: Behaviour.ok(v, latency_s=0.05) for k, v in ALL_DIFFERENT.items()}
+    orch, result, _ = _consensus(trio, behaviours, consensus={"lone_value": lone_value})
+
+    meta = result.meta
+    assert meta.strategy == "consensus" and meta.degraded
+    assert {a.provider: a.outcome for a in meta.attempts} == dict.fromkeys(KINDS, "success")
+    for field in ("person_in_charge", "startup_name", "partner_org", "date"):
+        value = getattr(result, field)
+        assert value is None or result.field_confidence(field) <= 0.5, field
+        if lone_value == "abstain":
+            assert value is None and result.field_confidence(field) == 0.0
+        assert meta.providers_agreeing is not None
+        assert len(meta.providers_agreeing[field]) <= 1  # supporters, per field, in meta
+    assert result.confidence.details <= 0.5
+    # the disagreement itself is stored: it is what provider reliability is learned from
+    (stored,) = orch.store.read_agreements()
+    assert stored.providers == list(KINDS)
+    assert all(len(set(labels)) == 3 for labels in stored.labels.values())
+
+
+def test_offline_listed_as_a_voter_votes_with_low_weight(trio: dict[str, Emulator]) -> None:
+    """``set-strategy consensus --providers gemini,claude,offline`` keeps offline as a voter:
+    here it sides with claude against gemini, so claude's values win with two supporters."""
+    providers = [remote(trio[k]) for k in ("gemini", "claude")]
+    settings = Settings()
+    offline = OfflineProvider(
+        settings.provider("offline"), companies_path=settings.companies_path()
+    )
+    orch = orchestrator_for(*providers, offline, strategy="consensus")
+    orch.set_strategy("consensus", ["gemini", "claude", "offline"])
+    assert orch.provider_order() == ["gemini", "claude", "offline"]
+    assert orch.provider_order("failover") == ["gemini", "claude"]  # last resort there
+
+    async def body() -> ExtractionResult:
+        await warm_up(*providers)
+        trio["gemini"].set_default(
+            Behaviour.ok(record("박지민", "한빛유통", "롯데", "2025-11-03", "미팅", 0.9))
+        )
+        trio["claude"].set_default(
+            Behaviour.ok(record("김철수", "본봄", "신세계인터내셔널", "2025-11-01", "킥오프", 0.6))
+        )
+        return await orch.aextract(SAMPLE_EMAIL)
+
+    result = run_in_loop(orch, body)
+    meta = result.meta
+    assert [a.provider for a in meta.attempts] == ["gemini", "claude", "offline"]  # once each
+    assert (result.person_in_charge, result.startup_name) == ("김철수", "본봄")
+    assert result.date == dt.date(2025, 11, 1)
+    assert meta.providers_agreeing is not None
+    assert meta.providers_agreeing["startup_name"] == ["claude", "offline"]
+    assert not meta.degraded
+
+
+def test_learned_reliability_comes_from_the_stored_agreement_history(
+    trio: dict[str, Emulator],
+) -> None:
+    """gemini and claude agree on every email, openai never does: after a few emails the
+    estimate ranks openai lowest on every field, from agreement alone (no labels)."""
+    providers = [remote(trio[k]) for k in KINDS]
+    orch = orchestrator_for(*providers, strategy="consensus")
+    good = record("김철수", "본봄", "신세계인터내셔널", "2025-11-01", "킥오프", 0.8)
+    odd = [
+        record(f"사람{i}", f"회사{i}", f"파트너{i}", f"2025-0{i + 1}-15", "?", 0.8)
+        for i in range(8)
+    ]
+
+    async def body() -> None:
+        await warm_up(*providers)
+        trio["gemini"].set_default(Behaviour.ok(good))
+        trio["claude"].set_default(Behaviour.ok(good))
+        for answer in odd:
+            trio["openai"].set_default(Behaviour.ok(answer))
+            result = await orch.aextract(SAMPLE_EMAIL)
+            assert result.person_in_charge == "김철수" and not result.meta.degraded
+
+    run_in_loop(orch, body)
+    assert len(orch.store.read_agreements()) == len(odd)
+    learned = learned_reliability(orch.store, orch.settings.consensus)
+    for field in ("person_in_charge", "startup_name", "partner_org", "date"):
+        assert learned.of("openai", field) < learned.of("gemini", field), field
+        assert learned.of("gemini", field) == pytest.approx(learned.of("claude", field))
+        assert learned.evidence["openai"][field] == len(odd)

@@ -58,7 +58,24 @@ def compare_run(examples: list[EvalExample], fleet: OracleFleet) -> EvalRun:
 
 def test_compare_modes_lists_each_provider_then_strategies_then_offline() -> None:
     names = [m.name for m in compare_modes(["gemini", "claude", "openai"])]
-    assert names == ["gemini", "claude", "openai", "consensus", "best-match", "offline"]
+    assert names == [
+        "gemini",
+        "claude",
+        "openai",
+        "consensus",
+        "consensus-fixed",
+        "best-match",
+        "offline",
+    ]
+    voting = compare_modes(["gemini", "claude"], offline_voter=True)
+    assert [m.name for m in voting][2:6] == [
+        "consensus",
+        "consensus-fixed",
+        "consensus+offline",
+        "consensus+offline-fixed",
+    ]
+    assert voting[4].providers == ("gemini", "claude", "offline")
+    assert [m.learned for m in voting[2:6]] == [True, False, True, False]
     singles = compare_modes(["gemini", "claude"])[:2]
     assert all(m.strategy == "failover" and not m.last_resort for m in singles)
     assert [m.name for m in compare_modes(["claude"])] == ["claude", "offline"]
@@ -79,9 +96,14 @@ def test_compare_run_reports_every_mode_side_by_side(compare_run: EvalRun) -> No
         "claude",
         "openai",
         "consensus",
+        "consensus-fixed",
         "best-match",
         "offline",
     ]
+    delta = compare_run.learned_vs_fixed["consensus"]
+    learned = compare_run.mode("consensus").report.overall_accuracy
+    fixed = compare_run.mode("consensus-fixed").report.overall_accuracy
+    assert delta == pytest.approx(learned - fixed, abs=1e-4)
     assert compare_run.n_emails == N
     assert compare_run.companies_file == str(DEFAULT_COMPANIES)
     for mode in compare_run.modes:
@@ -98,7 +120,7 @@ def test_compare_run_reports_every_mode_side_by_side(compare_run: EvalRun) -> No
     consensus = compare_run.mode("consensus").report.cost_per_email_usd or 0
     assert consensus > compare_run.mode("gemini").report.cost_per_email_usd  # three calls
     assert compare_run.best_single in ("gemini", "claude", "openai")
-    assert set(compare_run.relative_gain) == {"consensus", "best-match"}
+    assert set(compare_run.relative_gain) == {"consensus", "consensus-fixed", "best-match"}
     assert EvalRun.model_validate_json(compare_run.model_dump_json()) == compare_run
 
 

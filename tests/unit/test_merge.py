@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collabiq_llm.entities import ConfidenceScores, ExtractedEntities
 from collabiq_llm.orchestration.merge import (
@@ -141,23 +142,88 @@ def test_grouping_is_order_independent() -> None:
     assert len(results) == 1
 
 
-def test_merged_confidence_comes_from_winning_group_and_rises_with_agreement() -> None:
-    alone = merge_field("startup_name", votes(ent(startup="본봄", conf=0.7)), S)
+def test_merged_confidence_comes_from_agreement_and_rises_with_it() -> None:
     two = merge_field(
         "startup_name", votes(ent(startup="본봄", conf=0.7), ent(startup="본봄", conf=0.7)), S
     )
-    contested = merge_field(
-        "startup_name", votes(ent(startup="본봄", conf=0.7), ent(startup="한빛유통", conf=0.6)), S
+    three = merge_field(
+        "startup_name",
+        votes(ent(startup="본봄", conf=0.7), ent(startup="본봄", conf=0.7), ent(startup="본봄")),
+        S,
     )
-    assert alone.confidence == pytest.approx(0.7)
-    assert two.confidence > alone.confidence
-    assert contested.value == "본봄" and contested.confidence < alone.confidence
+    contested = merge_field(
+        "startup_name",
+        votes(
+            ent(startup="본봄", conf=0.7), ent(startup="본봄"), ent(startup="한빛유통", conf=0.6)
+        ),
+        S,
+    )
+    assert 0.9 < two.confidence < three.confidence <= 1.0
+    assert contested.value == "본봄" and 0.5 < contested.confidence < two.confidence
 
 
-def test_nulls_are_not_votes_but_all_null_is_null() -> None:
+def test_confident_lone_value_is_capped_when_another_provider_disagrees() -> None:
+    """The "Minsu" case: one provider claims 1.0, the others say something else."""
+    d = merge_field(
+        "person_in_charge",
+        votes(ent(person="Minsu", conf=1.0), ent(person="김철수", conf=0.6), ent(person="이영희")),
+        S,
+    )
+    assert d.supporters == ["gemini"] and d.confidence <= 0.5
+    abstain = MergeSettings(lone_policy="abstain")
+    d2 = merge_field(
+        "person_in_charge", votes(ent(person="Minsu", conf=1.0), ent(person="김철수")), abstain
+    )
+    assert d2.value is None and d2.confidence == 0.0
+
+
+def test_two_nulls_outvote_one_value_and_one_null_does_not() -> None:
     d = merge_field("person_in_charge", votes(ent(), ent(person="김철수"), ent()), S)
-    assert d.value == "김철수"
+    assert d.value is None and d.supporters == ["gemini", "openai"]
+    single = merge_field("person_in_charge", votes(ent(), ent(person="김철수")), S)
+    assert single.value == "김철수" and single.confidence <= 0.5  # its word against a null
     assert merge_field("person_in_charge", votes(ent(), ent()), S).value is None
+
+
+def test_learned_accuracy_breaks_a_three_way_split() -> None:
+    three_way = votes(ent(date="2025-11-01"), ent(date="2025-11-02"), ent(date="2025-11-03"))
+    assert merge_field("date", three_way, S).value == dt.date(2025, 11, 1)  # priority
+    learned = [
+        Vote(v.provider, v.entities, 1.0, v.priority, {"date": acc})
+        for v, acc in zip(three_way, (0.6, 0.95, 0.7), strict=True)
+    ]
+    d = merge_field("date", learned, S)
+    assert d.value == dt.date(2025, 11, 2) and d.confidence <= 0.5
+
+
+def test_low_weight_voter_joins_but_cannot_outvote() -> None:
+    """offline (weight 0.5) backing a value makes it agreed; alone it loses to a full vote."""
+    v = [
+        Vote("claude", ent(partner="신세계인터내셔널"), 1.0, 0),
+        Vote("offline", ent(partner="신세계인터내셔널"), 0.5, 1),
+    ]
+    d = merge_field("partner_org", v, S)
+    assert d.supporters == ["claude", "offline"] and d.confidence > 0.5
+    v2 = [
+        Vote("claude", ent(partner="롯데"), 1.0, 1),
+        Vote("offline", ent(partner="신세계"), 0.5, 0),
+    ]
+    assert merge_field("partner_org", v2, S).value == "롯데"
+
+
+def test_no_field_agreed_by_two_is_not_agreed() -> None:
+    out = merge_votes(
+        votes(
+            ent("Minsu", "Minsu", "Minsu", date="2025-01-01", conf=1.0),
+            ent("김철수", "본봄", "신세계인터내셔널", date="2025-11-01"),
+            ent("이영희", "한빛유통", "롯데", date="2025-11-03"),
+        ),
+        S,
+        email_id="em_x",
+    )
+    assert not out.agreed
+    c = out.entities.confidence
+    assert max(c.person, c.startup, c.partner, c.date, c.details) <= 0.5
 
 
 def test_merge_votes_details_from_provider_winning_most_fields() -> None:
@@ -180,3 +246,93 @@ def test_merge_votes_details_from_provider_winning_most_fields() -> None:
     assert out.details_from == "gemini" and e.details == "gemini text"
     assert e.email_id == "em_x"
     assert 0.0 <= e.confidence.person <= 1.0
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+PROPS = settings(max_examples=60, deadline=None, derandomize=True, database=None)
+PROVIDERS = ("gemini", "claude", "openai", "offline", "local")
+POOLS = {  # values that never group with each other (no alias, far apart)
+    "person_in_charge": ("김철수", "이영희", "Minsu", "Jane Doe", "박지민"),
+    "startup_name": ("본봄", "한빛유통", "Luminut", "다온바이오", "키즈온"),
+    "partner_org": ("신세계인터내셔널", "롯데", "Kestrel Partners", "데이터숲", "Wavefin"),
+    "date": ("2025-11-01", "2025-11-03", "2025-12-15", "2026-01-07", "2025-08-29"),
+}
+confidences = st.floats(0.0, 1.0, allow_nan=False)
+
+
+@st.composite
+def ballot(draw: st.DrawFn, *, distinct: bool = False) -> list[Vote]:
+    """2–5 voters; ``distinct``: every voter a different non-null value on every field."""
+    n = draw(st.integers(2, 5))
+    names = draw(st.permutations(PROVIDERS))[:n]
+    picks: dict[str, list[str | None]] = {}
+    for name, pool in POOLS.items():
+        if distinct:
+            picks[name] = list(draw(st.permutations(pool))[:n])
+        else:
+            picks[name] = [draw(st.sampled_from((*pool[:2], None))) for _ in range(n)]
+    out = []
+    for i, provider in enumerate(names):
+        conf = {k: draw(confidences) for k in ("person", "startup", "partner", "details", "date")}
+        entities = ExtractedEntities(
+            person_in_charge=picks["person_in_charge"][i],
+            startup_name=picks["startup_name"][i],
+            partner_org=picks["partner_org"][i],
+            details=f"{provider} text",
+            date=picks["date"][i],
+            confidence=ConfidenceScores(**conf),
+            email_id="em_p",
+        )
+        accuracy = {f: draw(st.floats(0.55, 0.99)) for f in POOLS}
+        weight = draw(st.sampled_from((0.5, 1.0, 1.5)))
+        out.append(Vote(provider, entities, weight, i, accuracy))
+    return out
+
+
+def summary(out) -> tuple:
+    e = out.entities
+    return (
+        e.model_dump(exclude={"extracted_at"}),
+        {k: (d.value, d.confidence, d.supporters, d.dissenters) for k, d in out.decisions.items()},
+        out.agreed,
+    )
+
+
+@PROPS
+@given(ballot(), st.randoms(use_true_random=False))
+def test_merge_ignores_the_order_votes_arrive_in(vs: list[Vote], rnd) -> None:
+    shuffled = list(vs)
+    rnd.shuffle(shuffled)
+    a = merge_votes(vs, S, email_id="em_p")
+    b = merge_votes(shuffled, S, email_id="em_p")
+    assert summary(a) == summary(b)
+
+
+@PROPS
+@given(ballot(distinct=True))
+def test_when_all_disagree_no_field_is_confident_and_nothing_is_agreed(vs: list[Vote]) -> None:
+    for policy in ("cap", "abstain"):
+        out = merge_votes(vs, MergeSettings(lone_policy=policy), email_id="em_p")
+        assert not out.agreed
+        for name in POOLS:
+            d = out.decisions[name]
+            assert d.value is None or d.confidence <= 0.5
+            assert len(d.supporters) <= 1
+            if policy == "abstain":
+                assert d.value is None and d.confidence == 0.0
+
+
+@PROPS
+@given(ballot())
+def test_confidence_stays_in_bounds_and_lone_values_stay_low(vs: list[Vote]) -> None:
+    out = merge_votes(vs, S, email_id="em_p")
+    for name, d in out.decisions.items():
+        assert 0.0 <= d.confidence <= 1.0
+        if d.value is None:
+            assert d.confidence == 0.0
+        elif name != "details" and len(d.supporters) == 1:
+            assert d.confidence <= S.lone_cap
+    c = out.entities.confidence
+    assert all(0.0 <= getattr(c, k) <= 1.0 for k in ("person", "startup", "partner", "date"))
+    if out.agreed:
+        assert any(len(out.decisions[n].supporters) >= 2 for n in POOLS)

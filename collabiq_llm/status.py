@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -113,6 +114,43 @@ def _per_email(totals: CostTotals | None) -> dict[str, Any]:
         return {"emails": 0, "cost_per_email_usd": None}
     known = None if totals.unpriced else round(totals.cost_usd / totals.emails, 8)
     return {"emails": totals.emails, "cost_per_email_usd": known}
+
+
+def checked_orchestration(
+    settings: Settings,
+    saved: OrchestrationConfig,
+    order: Callable[[list[str]], list[str]] | None = None,
+) -> tuple[OrchestrationConfig, list[str]]:
+    """What ``set-strategy`` saved, minus any value no longer valid (an edited file, a
+    provider since removed from the config), and a description of each value dropped.
+
+    Shared by the orchestrator and ``llm status`` (which does not load the orchestrator),
+    so both ignore the same values and ``set-strategy`` can repair them.
+    """
+    check = order or (lambda names: remote_order(settings, names))
+    bad: list[str] = []
+    strategy, providers = saved.strategy, saved.providers
+    if strategy:
+        try:
+            normalise_strategy(strategy)
+        except ValueError:
+            bad.append(f"strategy {strategy!r}")
+            strategy = None
+    if providers is not None:
+        try:
+            check(providers)
+        except ConfigurationError:
+            bad.append(f"providers {providers!r}")
+            providers = None
+    return saved.model_copy(update={"strategy": strategy, "providers": providers}), bad
+
+
+def ignored_warning(bad: list[str]) -> str:
+    """The one-line warning for saved values :func:`checked_orchestration` dropped."""
+    return (
+        f"collabiq: warning: ignoring the saved {' and '.join(bad)} (from set-strategy): "
+        "not valid; using the configured defaults (fix: collabiq llm set-strategy ...)\n"
+    )
 
 
 def build_status(

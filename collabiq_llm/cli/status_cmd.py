@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 
 from collabiq_llm.cli.output import ExitCode, compact_table, print_json, stdout_console
 
@@ -82,11 +83,14 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
     """
     from collabiq_llm.settings import Settings
     from collabiq_llm.state import make_store
-    from collabiq_llm.status import build_status
+    from collabiq_llm.status import build_status, checked_orchestration, ignored_warning
 
     settings = Settings()
     store = make_store(settings)
-    report = build_status(settings, store)
+    saved, bad = checked_orchestration(settings, store.get_orchestration())
+    if bad:
+        sys.stderr.write(ignored_warning(bad))
+    report = build_status(settings, store, saved)
     if as_json:
         print_json(json.loads(report.model_dump_json()))
         return int(ExitCode.OK)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from collabiq_llm.email.input import EmailInput, as_date
 from collabiq_llm.entities import Attempt, ExtractionResult, ResultMeta, utc_now
-from collabiq_llm.errors import AllProvidersFailed, ConfigurationError, LLMAPIError
+from collabiq_llm.errors import AllProvidersFailed, LLMAPIError
 from collabiq_llm.orchestration.best_match import run_best_match
 from collabiq_llm.orchestration.calls import (
     CallContext,
@@ -36,6 +36,7 @@ from collabiq_llm.state.api import (
     Permit,
     StateStore,
 )
+from collabiq_llm.status import checked_orchestration, ignored_warning
 
 OFFLINE = "offline"
 
@@ -85,28 +86,13 @@ class Orchestrator:
         """What ``set-strategy`` saved, minus any value that is no longer valid (an edited
         file, a provider since removed from the config): that value is ignored with one
         warning, so ``status`` still works and ``set-strategy`` can repair it."""
-        saved = self.store.get_orchestration()
-        bad: list[str] = []
-        strategy, providers = saved.strategy, saved.providers
-        if strategy:
-            try:
-                normalise_strategy(strategy)
-            except ValueError:
-                bad.append(f"strategy {strategy!r}")
-                strategy = None
-        if providers is not None:
-            try:
-                self._remote_order(providers)
-            except ConfigurationError:
-                bad.append(f"providers {providers!r}")
-                providers = None
+        checked, bad = checked_orchestration(
+            self.settings, self.store.get_orchestration(), self._remote_order
+        )
         if bad and not self._warned_persisted:
             self._warned_persisted = True
-            sys.stderr.write(
-                f"collabiq: warning: ignoring the saved {' and '.join(bad)} (from set-strategy): "
-                "not valid; using the configured defaults (fix: collabiq llm set-strategy ...)\n"
-            )
-        return saved.model_copy(update={"strategy": strategy, "providers": providers})
+            sys.stderr.write(ignored_warning(bad))
+        return checked
 
     def provider_order(self, strategy: str | None = None) -> list[str]:
         """Providers in priority order (``set-strategy --providers`` > config).

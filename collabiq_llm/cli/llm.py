@@ -65,13 +65,21 @@ def extract(
 
 @llm_app.command()
 def status(
-    detailed: bool = typer.Option(False, "--detailed", "-d", help="Tokens, cost, strategy, order."),
+    detailed: bool = typer.Option(
+        False, "--detailed", "-d", help="Money (today, month, lifetime, budgets), tokens, order."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Health check: exit 3 if a configured provider cannot take calls "
+        "(each named on stderr), else 0. No table.",
+    ),
 ) -> None:
     """Provider health, circuit state, latency, tokens and cost (reads state only)."""
     from collabiq_llm.cli.status_cmd import run_status
 
-    raise typer.Exit(run_status(detailed=detailed, as_json=as_json))
+    raise typer.Exit(run_status(detailed=detailed, as_json=as_json, check=check))
 
 
 @llm_app.command("test")

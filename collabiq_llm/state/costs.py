@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -125,18 +126,44 @@ def _next_month(now: dt.datetime) -> dt.datetime:
     return dt.datetime(year, month, 1, tzinfo=dt.UTC)
 
 
+def money(value: float | None) -> str:
+    """USD with three significant digits and at least cents: $0.001, $0.0283, $5.00, $1,234.57.
+
+    A $0.001 budget must never be printed as "$0.00"."""
+    if value is None:
+        return "unknown"
+    if value == 0:
+        return "$0.00"
+    decimals = max(2, min(8, 2 - math.floor(math.log10(abs(value)))))
+    text = f"{value:,.{decimals}f}"
+    whole, _, frac = text.partition(".")
+    frac = frac.rstrip("0").ljust(2, "0")
+    return f"{'-' if value < 0 else ''}${whole.lstrip('-')}.{frac}"
+
+
+def next_day(now: dt.datetime) -> dt.datetime:
+    """00:00 UTC after ``now``: when a daily budget resets."""
+    return _next_day(now)
+
+
+def next_month(now: dt.datetime) -> dt.datetime:
+    """The first of next month, 00:00 UTC: when a monthly budget resets."""
+    return _next_month(now)
+
+
 def budget_refusal(
     usage: Usage, now: dt.datetime, daily_usd: float | None, monthly_usd: float | None
 ) -> tuple[str, dt.datetime] | None:
     """(reason, retry_at) when spending has reached a budget, else None."""
     today, month = spent(usage, now)
     if monthly_usd is not None and month >= monthly_usd:
-        reason = f"over monthly budget: ${month:.4f} spent of ${monthly_usd:.2f} this month (UTC)"
+        reason = (
+            f"over monthly budget: {money(month)} spent of {money(monthly_usd)} this month (UTC)"
+        )
         return reason, _next_month(now)
     if daily_usd is not None and today >= daily_usd:
-        return f"over daily budget: ${today:.4f} spent of ${daily_usd:.2f} today (UTC)", _next_day(
-            now
-        )
+        reason = f"over daily budget: {money(today)} spent of {money(daily_usd)} today (UTC)"
+        return reason, _next_day(now)
     return None
 
 

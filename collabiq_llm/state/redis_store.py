@@ -321,6 +321,8 @@ class RedisStateStore:
             pipe.hgetall(k.provider(name, "fail_kinds"))
             pipe.lrange(k.provider(name, "latency"), 0, -1)
             pipe.hgetall(k.provider(name, "usage"))
+            pipe.hget(k.provider(name, "daily"), costs.day_key(now))
+            pipe.hget(k.provider(name, "monthly"), costs.month_key(now))
         for strategy in strategies:
             pipe.hgetall(k.k("s", strategy))
         for name in email_providers:
@@ -328,13 +330,15 @@ class RedisStateStore:
         got = pipe.execute()
         providers = {}
         for i, name in enumerate(names):
-            blob, stats, kinds, latencies, usage = got[5 * i : 5 * i + 5]
+            blob, stats, kinds, latencies, usage, today, month = got[7 * i : 7 * i + 7]
             record = rs.provider_record(
                 self._breaker_view(name, blob, now), stats, kinds, latencies, usage
             )
+            record.usage.daily = {costs.day_key(now): rs.from_units(today)}
+            record.usage.monthly = {costs.month_key(now): rs.from_units(month)}
             # the JSON backend's view code, so both backends show the same fields
             providers[name] = provider_snapshot(record, self.breaker_cfg, now)
-        rest = got[5 * len(names) :]
+        rest = got[7 * len(names) :]
         by_strategy, by_provider = rest[: len(strategies)], rest[len(strategies) :]
         return StateSnapshot(
             backend=self.backend,

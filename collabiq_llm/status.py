@@ -55,6 +55,7 @@ class ProviderStatus(BaseModel):
     budget_daily_usd: float | None = None
     budget_monthly_usd: float | None = None
     budget_remaining_usd: float | None = None  # the tighter of the two; None: no budget
+    latency_window_ms: list[float] = Field(default_factory=list, exclude=True)  # for metrics
 
 
 class StrategyCost(BaseModel):
@@ -174,6 +175,7 @@ def build_status(settings: Settings, store: StateStore) -> StatusReport:
             budget_daily_usd=cfg.budget_daily_usd,
             budget_monthly_usd=cfg.budget_monthly_usd,
             budget_remaining_usd=_remaining(cfg, snap),
+            latency_window_ms=snap.latency_window_ms,
             breaker=snap.breaker,
             calls=snap.calls,
             successes=snap.successes,

@@ -177,3 +177,34 @@ def dead_letters_replay(
     from collabiq_llm.cli.admin_cmd import run_dead_letters_replay
 
     raise typer.Exit(run_dead_letters_replay(strategy=strategy, output=output))
+
+
+@llm_app.command(
+    epilog="Example (node_exporter textfile collector, from cron):\n\n"
+    "  collabiq llm metrics --output /var/lib/node_exporter/textfile/collabiq.prom"
+)
+def metrics(
+    output: Path = typer.Option(
+        None, "--output", "-o", help="Write here atomically (temp file + rename), not stdout."
+    ),
+) -> None:
+    """Prometheus text format: calls, failures, breaker, health, latency, tokens, cost, budget."""
+    from collabiq_llm.cli.metrics_cmd import run_metrics
+
+    raise typer.Exit(run_metrics(output))
+
+
+@llm_app.command(
+    epilog="Examples:\n\n"
+    "  collabiq llm costs --by provider --since 2026-11-01\n\n"
+    "  collabiq llm costs --by day --json"
+)
+def costs(
+    by: str = typer.Option("day", "--by", help="day | provider | strategy"),
+    since: str = typer.Option(None, "--since", help="Only emails on or after this UTC date."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Cost of emails from the ledger, by day, provider or strategy (reads state only)."""
+    from collabiq_llm.cli.costs_cmd import run_costs
+
+    raise typer.Exit(run_costs(by=by, since=since, as_json=as_json))

@@ -271,3 +271,62 @@ def ledger_rotation(path: Path, keep: int) -> list[tuple[Path, Path | None]]:
 def ledger_files(path: Path, keep: int) -> list[Path]:
     """All ledger files, oldest first."""
     return [rotated_path(path, n) for n in range(keep, 0, -1)] + [path]
+
+
+# -- reading the ledger ---------------------------------------------------------------------
+
+
+class CostRow(BaseModel):
+    """One line of ``collabiq llm costs``: emails, calls, tokens and money under one key."""
+
+    key: str
+    emails: int = 0
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0  # known part
+    unpriced: int = 0  # emails (or provider calls) whose price was unknown
+
+
+LEDGER_GROUPINGS = ("day", "provider", "strategy")
+
+
+def summarise_ledger(
+    entries: list[LedgerEntry], by: str, since: dt.date | None = None
+) -> tuple[list[CostRow], CostRow]:
+    """(rows, total) of ledger entries on or after ``since`` (UTC), grouped ``by``.
+
+    Rows are sorted by key (days ascending). By provider, an email that called two
+    providers counts once for each, so row emails can add up to more than the total.
+    """
+    if by not in LEDGER_GROUPINGS:
+        raise ValueError(f"unknown grouping {by!r}; choose one of: {', '.join(LEDGER_GROUPINGS)}")
+    rows: dict[str, CostRow] = {}
+    total = CostRow(key="total")
+
+    def bump(row: CostRow, *, emails: int, parts: list, cost: float, unpriced: int) -> None:
+        row.emails += emails
+        row.calls += len(parts)
+        row.input_tokens += sum(p.input_tokens for p in parts)
+        row.output_tokens += sum(p.output_tokens for p in parts)
+        row.cost_usd = _money(row.cost_usd + cost)
+        row.unpriced += unpriced
+
+    for entry in entries:
+        if since is not None and entry.at.astimezone(dt.UTC).date() < since:
+            continue
+        cost, priced = entry_cost(entry)
+        unpriced = 0 if priced else 1
+        bump(total, emails=1, parts=entry.providers, cost=cost, unpriced=unpriced)
+        if by == "provider":
+            for name in dict.fromkeys(p.provider for p in entry.providers):
+                parts = [p for p in entry.providers if p.provider == name]
+                row = rows.setdefault(name, CostRow(key=name))
+                known = sum(p.cost_usd for p in parts if p.cost_usd is not None)
+                missing = sum(1 for p in parts if p.cost_usd is None)
+                bump(row, emails=1, parts=parts, cost=known, unpriced=missing)
+            continue
+        key = day_key(entry.at) if by == "day" else entry.strategy
+        row = rows.setdefault(key, CostRow(key=key))
+        bump(row, emails=1, parts=entry.providers, cost=cost, unpriced=unpriced)
+    return [rows[k] for k in sorted(rows)], total

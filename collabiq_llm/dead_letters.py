@@ -88,3 +88,35 @@ class DeadLetterBox:
 
     def __len__(self) -> int:
         return sum(1 for _ in self.iter())
+
+    # -- addressing one letter (the CLI's show / replay ID / drop) ---------------------------
+
+    def entries(self) -> list[tuple[str, DeadLetter]]:
+        """(id, letter) pairs, oldest failure first; the id is the file name without .json."""
+        if not self.folder.is_dir():
+            return []
+        found = []
+        for path in sorted(self.folder.glob("*.json")):
+            letter = self._load(path)
+            if letter is not None:
+                found.append((path.stem, letter))
+        return sorted(found, key=lambda pair: pair[1].failed_at)
+
+    def find(self, ref: str) -> list[tuple[str, DeadLetter]]:
+        """Letters matching ``ref``: an exact id, else its email_id, else a unique id prefix."""
+        pairs = self.entries()
+        for match in (
+            [p for p in pairs if p[0] == ref],
+            [p for p in pairs if p[1].email_id == ref],
+        ):
+            if match:
+                return match
+        return [p for p in pairs if p[0].startswith(ref)] if ref else []
+
+    def drop(self, letter_id: str) -> bool:
+        """Delete one letter by id; False when it was not there (e.g. replayed meanwhile)."""
+        path = self.folder / f"{letter_id}.json"
+        if path.parent != self.folder or not path.is_file():
+            return False
+        path.unlink(missing_ok=True)
+        return True

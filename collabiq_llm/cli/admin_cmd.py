@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 from collabiq_llm.cli.output import (
     ExitCode,
@@ -13,7 +11,7 @@ from collabiq_llm.cli.output import (
     print_json,
     stdout_console,
 )
-from collabiq_llm.errors import AllProvidersFailed, ConfigurationError, InputError
+from collabiq_llm.errors import ConfigurationError, InputError
 
 
 def _orchestrator():
@@ -156,95 +154,3 @@ def run_reset(provider: str | None, *, all_providers: bool) -> int:
         orch.store.reset(name)
         print(f"{name}: circuit closed, consecutive failures cleared (history kept)")
     return int(ExitCode.OK)
-
-
-def run_dead_letters_list(*, as_json: bool) -> int:
-    from collabiq_llm.dead_letters import DeadLetterBox
-    from collabiq_llm.settings import resolve_home
-
-    letters = DeadLetterBox(resolve_home() / "dead_letters").list()
-    if as_json:
-        print_json(
-            [
-                json.loads(x.model_dump_json(exclude={"text"})) | {"chars": len(x.text)}
-                for x in letters
-            ]
-        )
-        return int(ExitCode.OK)
-    if not letters:
-        print("no dead letters")
-        return int(ExitCode.OK)
-    from rich.markup import escape
-
-    table = compact_table(f"{len(letters)} dead letter(s)")
-    for col in ("email_id", "failed at (UTC)", "tries", "source"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("errors", overflow="fold", min_width=12)
-    for x in letters:
-        table.add_row(
-            escape(x.email_id),
-            x.failed_at.strftime("%Y-%m-%d %H:%M:%S"),
-            str(x.attempts),
-            escape(x.source or "-"),
-            escape("; ".join(v for v in x.errors.values())[:300]),
-        )
-    stdout_console().print(table)
-    return int(ExitCode.OK)
-
-
-def run_dead_letters_replay(*, strategy: str | None, output: Path | None) -> int:
-    import asyncio
-
-    from collabiq_llm.dead_letters import DeadLetterBox
-    from collabiq_llm.email.input import EmailInput
-    from collabiq_llm.entities import utc_now
-    from collabiq_llm.settings import normalise_strategy
-
-    if strategy is not None:
-        try:
-            strategy = normalise_strategy(strategy)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
-    orch = _orchestrator()
-    box = DeadLetterBox(orch.settings.home / "dead_letters")
-    letters = box.list()
-    try:
-        out = sys.stdout if output is None else output.open("a", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {output}: {exc.strerror}") from None
-    failed = 0
-
-    async def _replay() -> None:
-        nonlocal failed
-        try:
-            for letter in letters:
-                email = EmailInput(
-                    text=letter.text, received_at=letter.received_at, email_id=letter.email_id
-                )
-                try:
-                    result = await orch.aextract(email, strategy or letter.strategy)
-                except AllProvidersFailed as exc:
-                    failed += 1
-                    box.put(
-                        letter.model_copy(
-                            update={
-                                "errors": {k: str(v) for k, v in exc.failures.items()},
-                                "failed_at": utc_now(),
-                            }
-                        )
-                    )
-                    err_console_print(f"still failing: {letter.email_id}: {exc}")
-                    continue
-                out.write(result.model_dump_json() + "\n")
-                out.flush()
-                box.remove(letter)  # only after the result was written
-        finally:
-            await orch.aclose()
-
-    try:
-        asyncio.run(_replay())
-    finally:
-        if out is not sys.stdout:
-            out.close()
-    err_console_print(f"replayed {len(letters) - failed} of {len(letters)}; {failed} still kept")
-    return int(ExitCode.NOT_EXTRACTED) if failed else int(ExitCode.OK)

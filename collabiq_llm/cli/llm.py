@@ -152,31 +152,83 @@ def dead_letters_default(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
+    """Emails no provider could handle: list, show, replay or drop them.
+
+    Example: collabiq llm dead-letters list
+    """
     if ctx.invoked_subcommand is None:
-        from collabiq_llm.cli.admin_cmd import run_dead_letters_list
+        from collabiq_llm.cli.dead_letters_cmd import run_dead_letters_list
 
         raise typer.Exit(run_dead_letters_list(as_json=as_json))
 
 
-@dead_letters_app.command("list")
+@dead_letters_app.command("list", epilog="Example: collabiq llm dead-letters list --json")
 def dead_letters_list(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """List kept emails with their errors."""
-    from collabiq_llm.cli.admin_cmd import run_dead_letters_list
+    """List kept emails (id, when, errors); newest last."""
+    from collabiq_llm.cli.dead_letters_cmd import run_dead_letters_list
 
     raise typer.Exit(run_dead_letters_list(as_json=as_json))
 
 
-@dead_letters_app.command("replay")
-def dead_letters_replay(
-    strategy: str = typer.Option(None, "--strategy", "-s", help="Override the strategy."),
-    output: Path = typer.Option(None, "--output", "-o", help="Write results here, not stdout."),
+@dead_letters_app.command("show", epilog="Example: collabiq llm dead-letters show em_3f2a")
+def dead_letters_show(
+    letter: str = typer.Argument(..., metavar="ID", help="Id, email_id or unique id prefix."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Re-run kept emails; each is removed only after its result was written."""
-    from collabiq_llm.cli.admin_cmd import run_dead_letters_replay
+    """One kept email: its text, errors per provider, tries and source."""
+    from collabiq_llm.cli.dead_letters_cmd import run_dead_letters_show
 
-    raise typer.Exit(run_dead_letters_replay(strategy=strategy, output=output))
+    raise typer.Exit(run_dead_letters_show(letter, as_json=as_json))
+
+
+@dead_letters_app.command(
+    "replay",
+    epilog="Examples:\n\n  collabiq llm dead-letters replay --output replayed.jsonl\n\n"
+    "  collabiq llm dead-letters replay em_3f2a --strategy consensus --json",
+)
+def dead_letters_replay(
+    letters: list[str] = typer.Argument(
+        None, metavar="[ID]...", help="Letters to replay (default: all)."
+    ),
+    strategy: str = typer.Option(
+        None, "--strategy", "-s", help="Override the current strategy for this replay."
+    ),
+    output: Path = typer.Option(None, "--output", "-o", help="Append results here, not stdout."),
+    accept_degraded: bool = typer.Option(
+        False,
+        "--accept-degraded",
+        help="Take a degraded answer (offline extractor, lone consensus) and drop the letter.",
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="One JSON object: replayed, kept (with why) and the results."
+    ),
+) -> None:
+    """Re-run kept emails with the current strategy; a letter is removed only after its
+    result was written, and kept when the answer would be degraded."""
+    from collabiq_llm.cli.dead_letters_cmd import run_dead_letters_replay
+
+    raise typer.Exit(
+        run_dead_letters_replay(
+            letters or [],
+            strategy=strategy,
+            output=output,
+            accept_degraded=accept_degraded,
+            as_json=as_json,
+        )
+    )
+
+
+@dead_letters_app.command("drop", epilog="Example: collabiq llm dead-letters drop em_3f2a")
+def dead_letters_drop(
+    letters: list[str] = typer.Argument(..., metavar="ID...", help="Letters to delete."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Delete kept emails for good (every ID is checked before anything is deleted)."""
+    from collabiq_llm.cli.dead_letters_cmd import run_dead_letters_drop
+
+    raise typer.Exit(run_dead_letters_drop(letters, as_json=as_json))
 
 
 @llm_app.command(

@@ -48,6 +48,7 @@ class ListedLetter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    id: str
     email_id: str
     received_at: dt.date | None
     strategy: str | None
@@ -248,7 +249,7 @@ def test_dead_letters_list_and_replay(
 
     # still failing: kept, attempts counted, exit 3
     res = invoke("llm", "dead-letters", "replay")
-    assert res.exit_code == 3 and "replayed 0 of 1; 1 still kept" in res.stderr
+    assert res.exit_code == 3 and "replayed 0 of 1 with failover; 1 still kept" in res.stderr
     assert invoke("llm", "dead-letters", "list", "--json").json()[0]["attempts"] == 2
 
     # providers back: replayed, written, then removed
@@ -257,7 +258,7 @@ def test_dead_letters_list_and_replay(
     out = tmp_path / "replayed.jsonl"
     res = invoke("llm", "dead-letters", "replay", "--output", str(out))
     assert res.exit_code == 0, res.stderr
-    assert "replayed 1 of 1; 0 still kept" in res.stderr
+    assert "replayed 1 of 1 with failover; 0 still kept" in res.stderr
     (line,) = out.read_text("utf-8").splitlines()
     result = ExtractionResult.model_validate_json(line)
     assert result.email_id == letter.email_id

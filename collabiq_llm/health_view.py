@@ -127,29 +127,25 @@ def provider_health(
 
 
 def label(view: HealthView, when: str | None = None) -> str:
-    """'open (retry at 14:05 UTC)', 'over-budget (until 00:00 UTC)', 'healthy'."""
+    """'open (retry at 14:05:09 UTC)', 'over-budget (until 00:00 UTC)', 'healthy'."""
     text = view.state.replace("_", "-")
     if view.until is None or when is None:
         return text
     if view.state in ("open", "misconfigured"):
-        return f"{text} (retry {when})"
+        return f"{text} (retry at {when})"
     if view.state == "half_open":
-        return f"{text} (probe {when})"
+        return f"{text} (next probe {when})"
     return f"{text} (until {when})"
 
 
 def until_text(until: dt.datetime | None, now: dt.datetime) -> str | None:
-    """'at 14:05 UTC' today, '00:00 UTC' for a day reset, 'Dec 01 00:00 UTC' further away."""
+    """'14:05:09 UTC' within the hour, '00:00 UTC' within a day, else 'Dec 01 00:00 UTC'."""
     if until is None:
         return None
     until = until.astimezone(dt.UTC)
-    now = now.astimezone(dt.UTC)
-    if until.date() == now.date():
-        return (
-            f"at {until:%H:%M:%S} UTC"
-            if until - now < dt.timedelta(hours=1)
-            else (f"at {until:%H:%M} UTC")
-        )
-    if until.date() == now.date() + dt.timedelta(days=1) and until.time() == dt.time(0):
-        return "00:00 UTC"
+    ahead = until - now.astimezone(dt.UTC)
+    if ahead < dt.timedelta(hours=1):
+        return f"{until:%H:%M:%S} UTC"
+    if ahead <= dt.timedelta(hours=24):
+        return f"{until:%H:%M} UTC"
     return f"{until:%b %d %H:%M} UTC"

@@ -107,6 +107,7 @@ def run_extract(
     output: Path | None,
     received_at: str | None,
     pretty: bool = False,
+    skip: int = 0,
 ) -> int:
     from collabiq_llm.batch import parse_received_at
     from collabiq_llm.orchestration.orchestrator import Orchestrator
@@ -120,8 +121,10 @@ def run_extract(
         raise InputError(str(exc)) from None
     if jsonl:
         return _run_jsonl(
-            orchestrator, sources, strategy_name, concurrency, output, default_received
+            orchestrator, sources, strategy_name, concurrency, output, default_received, skip
         )
+    if skip:
+        raise InputError("--skip needs --jsonl (it skips input lines of a batch)")
     return _run_files(orchestrator, sources, strategy_name, output, default_received, pretty)
 
 
@@ -210,16 +213,32 @@ def _dead_letter(orchestrator, name: str, email, strategy: str, exc: AllProvider
     }
 
 
-def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at) -> int:
+def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at, skip=0) -> int:
+    import time
+
     from collabiq_llm.batch import run_batch
+    from collabiq_llm.cli import progress as prog
 
     for name in sources:  # every input checked before the first line is extracted
         if name == "-" and sys.stdin.isatty():
             raise InputError("no input: pass a JSONL FILE or pipe lines on stdin")
         if name != "-" and not Path(name).is_file():
             raise InputError(f"file not found: {name}")
-    progress = _progress()
+    total = prog.count_lines(sources) if prog.progress_wanted(output) else None
+    bar = (
+        prog.BatchProgress(None if total is None else max(0, total - skip))
+        if prog.progress_wanted(output)
+        else None
+    )
     written = 0
+    cost: list[float | None] = [0.0]
+    started = time.monotonic()
+
+    async def extract(email):
+        result = await orchestrator.aextract(email, strategy)
+        if cost[0] is not None:
+            cost[0] = None if result.meta.cost_usd is None else cost[0] + result.meta.cost_usd
+        return result
 
     async def _go():
         try:
@@ -232,14 +251,14 @@ def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at
                     written += 1
 
                 return await run_batch(
-                    lambda email: orchestrator.aextract(email, strategy),
-                    _iter_lines(sources),
+                    extract,
+                    prog.skip_lines(_iter_lines(sources), skip),
                     write,
                     dead_letters=_dead_letter_box(orchestrator),
                     strategy=strategy,
                     concurrency=concurrency,
                     default_received_at=received_at,
-                    on_done=progress.advance if progress else None,
+                    on_done=bar.advance if bar else None,
                 )
         finally:
             await orchestrator.aclose()
@@ -247,59 +266,38 @@ def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at
     try:
         summary = asyncio.run(_go())
     except KeyboardInterrupt:
+        if bar:
+            bar.stop()  # before the message, never glued to it
         where = f" in {output}" if output else ""
         err_console_print(
-            f"interrupted: the first {written} result line(s) were written{where}, in input "
-            f"order; re-run from non-blank input line {written + 1} to finish"
+            f"interrupted: {written} result line(s) were written{where}, in input order; "
+            f"to finish, re-run with --skip {skip + written}"
+            + (" and append (>>) to the same output" if output is None else "")
         )
         return 130
     finally:
-        if progress:
-            progress.stop()
+        if bar:
+            bar.stop()
     err_console_print(
-        f"{summary.lines} lines: {summary.ok} extracted"
-        + (f" ({summary.degraded} degraded)" if summary.degraded else "")
-        + f", {summary.bad_lines} bad, {summary.dead_lettered} kept in dead letters"
+        prog.batch_summary(
+            summary, elapsed_s=time.monotonic() - started, cost_usd=cost[0], skipped=skip
+        )
     )
     if summary.dead_lettered:
         return int(ExitCode.NOT_EXTRACTED)
     return int(ExitCode.BAD_INPUT) if summary.bad_lines else int(ExitCode.OK)
 
 
-class _Progress:
-    def __init__(self) -> None:
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        from collabiq_llm.cli.output import stderr_console
-
-        self._p = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.completed} emails"),
-            TimeElapsedColumn(),
-            console=stderr_console(),
-            transient=True,
-            redirect_stdout=False,  # results must stay on stdout, not be drawn above the bar
-            redirect_stderr=False,
-        )
-        self._task = self._p.add_task("extract", total=None)
-        self._p.start()
-
-    def advance(self) -> None:
-        self._p.advance(self._task)
-
-    def stop(self) -> None:
-        self._p.stop()
-
-
-def _progress() -> _Progress | None:
-    return _Progress() if sys.stderr.isatty() else None
-
-
 def _degraded_warning(result: ExtractionResult) -> str:
-    """Exit 0 is right (the email has a record), but the operator must hear about it."""
+    """Exit 0 is right (the email has a record), but the operator must hear why, per provider."""
+    from collabiq_llm.cli.progress import degraded_reasons
+
     meta = result.meta
     if meta.provider == "offline":
-        why = "every remote provider failed; answered by the offline extractor"
+        why = "answered by the offline extractor"
     else:
         why = f"only {meta.provider} answered; no consensus"
-    return f"warning: {result.email_id}: degraded result ({why})"
+    reasons = degraded_reasons(meta.attempts)
+    return f"warning: {result.email_id}: degraded result ({why})" + (
+        f": {reasons}" if reasons else ""
+    )

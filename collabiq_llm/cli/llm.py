@@ -46,6 +46,12 @@ def extract(
     pretty: bool = typer.Option(
         False, "--pretty", help="Indent a single result even when stdout is not a terminal."
     ),
+    skip: int = typer.Option(
+        0,
+        "--skip",
+        min=0,
+        help="--jsonl: skip the first N non-blank input lines (to resume where Ctrl-C said).",
+    ),
 ) -> None:
     """Extract person, startup, partner, details and date as JSON."""
     from collabiq_llm.cli.extract_cmd import run_extract
@@ -59,6 +65,7 @@ def extract(
             output=output,
             received_at=received_at,
             pretty=pretty,
+            skip=skip,
         )
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from collabiq_llm.cli.output import (
     ExitCode,
@@ -20,7 +21,12 @@ def _orchestrator():
     return Orchestrator()
 
 
-def run_test(names: list[str], *, all_providers: bool, as_json: bool) -> int:
+def run_test(
+    names: list[str], *, all_providers: bool, as_json: bool, timeout_s: float | None = None
+) -> int:
+    """Exit 0 all passed; 3 a call failed; 4 only configuration problems, or no remote
+    provider configured at all (then only the offline extractor was tested)."""
+    from collabiq_llm.cli.progress import CheckProgress
     from collabiq_llm.provider_check import check_providers
 
     orch = _orchestrator()
@@ -32,15 +38,27 @@ def run_test(names: list[str], *, all_providers: bool, as_json: bool) -> int:
         )
     if all_providers:
         names = list(orch.settings.providers)
-    elif not names:
+    offline_only = False
+    if not all_providers and not names:
         names = orch.provider_order()
         if not names:
             err_console_print(
-                "note: no remote provider is configured (set GEMINI_API_KEY, ANTHROPIC_API_KEY "
-                "or OPENAI_API_KEY); testing the offline extractor only"
+                "error: no remote provider is configured (set GEMINI_API_KEY, ANTHROPIC_API_KEY "
+                "or OPENAI_API_KEY); tested the offline extractor only"
             )
-            names = ["offline"]
-    results = check_providers(orch, names)
+            names, offline_only = ["offline"], True
+    # per-provider progress on a terminal; transient, so gone before the table is printed
+    bar = CheckProgress(names) if sys.stderr.isatty() else None
+    try:
+        results = check_providers(
+            orch,
+            names,
+            timeout_s=timeout_s,
+            on_done=(lambda r: bar.done(r.provider, r.ok)) if bar else None,
+        )
+    finally:
+        if bar:
+            bar.stop()
     if as_json:
         print_json(
             {
@@ -65,6 +83,8 @@ def run_test(names: list[str], *, all_providers: bool, as_json: bool) -> int:
                 escape(r.error or ""),
             )
         stdout_console().print(table)
+    if offline_only:
+        return int(ExitCode.CONFIG)
     return int(_test_exit_code(results))
 
 

@@ -96,11 +96,20 @@ def test_cmd(
     ),
     all_: bool = typer.Option(False, "--all", help="Test every configured provider."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    timeout: float = typer.Option(
+        None, "--timeout", min=0.1, help="Give up on a provider after this many seconds."
+    ),
 ) -> None:
-    """Make a real lightweight extraction call per provider; exit 0 only if all pass."""
+    """Make a real lightweight extraction call per provider; exit 0 only if all pass.
+
+    Exit 3 when a call failed (or a provider is over budget), 4 when only keys are
+    missing, or when no remote provider is configured (only offline was tested).
+    """
     from collabiq_llm.cli.admin_cmd import run_test
 
-    raise typer.Exit(run_test(providers or [], all_providers=all_, as_json=as_json))
+    raise typer.Exit(
+        run_test(providers or [], all_providers=all_, as_json=as_json, timeout_s=timeout)
+    )
 
 
 @llm_app.command("set-strategy")

@@ -114,10 +114,34 @@ def test_llm_test_unknown_provider_is_exit_2_with_choices() -> None:
     )
 
 
-def test_llm_test_default_without_keys_checks_offline() -> None:
+def test_llm_test_default_without_keys_checks_offline_and_says_so_with_exit_4() -> None:
     res = invoke("llm", "test", "--json")
-    assert res.exit_code == 0
+    assert res.exit_code == 4  # nothing remote was tested: not a pass
+    assert "no remote provider is configured" in res.stderr
     assert [r.provider for r in TestReport.model_validate_json(res.stdout).results] == ["offline"]
+
+
+def test_llm_test_timeout_gives_up_on_a_hung_provider(providers: Providers) -> None:
+    providers.claude.set_default(Behaviour.hang())
+    res = invoke("llm", "test", "--timeout", "0.5", "--json")
+    assert res.exit_code == 3, res.stderr
+    results = {r.provider: r for r in TestReport.model_validate_json(res.stdout).results}
+    assert results["gemini"].ok and results["openai"].ok
+    assert results["claude"].error_kind == "timeout"
+    assert results["claude"].error == "no answer within 0.5 s (--timeout)"
+
+
+def test_llm_test_over_budget_is_a_failure_without_a_call(
+    providers: Providers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLLABIQ_PROVIDERS__GEMINI__BUDGET_DAILY_USD", "0.0001")
+    assert invoke("llm", "test", "gemini").exit_code == 0  # spends $0.000136
+    res = invoke("llm", "test", "gemini", "--json")
+    assert res.exit_code == 3
+    (gemini,) = TestReport.model_validate_json(res.stdout).results
+    assert gemini.error_kind == "over_budget"
+    assert gemini.error == "over daily budget: $0.000136 spent of $0.0001 today (UTC)"
+    assert providers.gemini.request_count == 1  # the second test did not spend
 
 
 def test_llm_test_all_includes_unkeyed_providers(providers: Providers, monkeypatch) -> None:

@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from collabiq_llm.cli.config_cmd import config_app
 from collabiq_llm.cli.llm import llm_app
 from collabiq_llm.cli.output import EXIT_CODES_HELP, ExitCode, err_console_print, state
 
@@ -18,19 +19,43 @@ app = typer.Typer(
     name="collabiq",
     help="Turn collaboration emails into structured records with several LLM providers.\n\n"
     + EXIT_CODES_HELP,
+    epilog="Examples:\n\n\b\n  collabiq llm extract data/samples/ko_pilot_kickoff.eml\n"
+    "  collabiq llm status --check\n  collabiq config show",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(llm_app, name="llm")
+app.add_typer(config_app, name="config")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from collabiq_llm import __version__
+
+        print(f"collabiq {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors (no locals)."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show tracebacks for errors (no locals); accepted after any command."
+    ),
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
-    state.debug = debug
+    state.debug = state.debug or debug
+
+
+def take_debug_flag(argv: list[str]) -> tuple[list[str], bool]:
+    """``--debug`` anywhere before a ``--`` (``collabiq llm status --debug``) -> (rest, True)."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    head = [a for a in argv[:end] if a != "--debug"]
+    return head + argv[end:], len(head) != end
 
 
 def main() -> None:
@@ -42,8 +67,10 @@ def main() -> None:
         InputError,
     )
 
+    argv, debug = take_debug_flag(sys.argv[1:])
+    state.debug = state.debug or debug
     try:
-        app()
+        app(args=argv, prog_name="collabiq")
     except SystemExit:
         raise
     except KeyboardInterrupt:

@@ -13,19 +13,35 @@ import typer
 from collabiq_llm.cli.output import EXIT_CODES_HELP
 from collabiq_llm.cli.state_cmd import state_app
 
+
+def examples(*lines: str) -> str:
+    """A help epilog: the example command lines, kept as written (``\\b`` stops rewrapping)."""
+    head = "Example:" if len(lines) == 1 else "Examples:"
+    return head + "\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
 llm_app = typer.Typer(
     help="Extract emails, check providers, choose the strategy.\n\n" + EXIT_CODES_HELP,
+    epilog=examples("collabiq llm extract mail.eml", "collabiq llm status"),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 dead_letters_app = typer.Typer(
-    help="Emails no provider could handle: list or replay them.", no_args_is_help=False
+    help="Emails no provider could handle: list, show, replay or drop them.",
+    epilog=examples("collabiq llm dead-letters", "collabiq llm dead-letters replay --json"),
+    no_args_is_help=False,
 )
 llm_app.add_typer(dead_letters_app, name="dead-letters")
 llm_app.add_typer(state_app, name="state")
 
 
-@llm_app.command()
+@llm_app.command(
+    epilog=examples(
+        "collabiq llm extract data/samples/ko_pilot_kickoff.eml",
+        "cat mail.eml | collabiq llm extract --strategy consensus",
+        "collabiq llm extract --jsonl inbox.jsonl -o results.jsonl --skip 120",
+    )
+)
 def extract(
     files: list[str] = typer.Argument(
         None, metavar="[FILES]...", help="Email files (.eml or text); '-' or none = stdin."
@@ -70,7 +86,13 @@ def extract(
     )
 
 
-@llm_app.command()
+@llm_app.command(
+    epilog=examples(
+        "collabiq llm status",
+        "collabiq llm status --detailed",
+        "collabiq llm status --check || page-oncall",
+    )
+)
 def status(
     detailed: bool = typer.Option(
         False, "--detailed", "-d", help="Money (today, month, lifetime, budgets), tokens, order."
@@ -89,7 +111,9 @@ def status(
     raise typer.Exit(run_status(detailed=detailed, as_json=as_json, check=check))
 
 
-@llm_app.command("test")
+@llm_app.command(
+    "test", epilog=examples("collabiq llm test", "collabiq llm test claude --timeout 10 --json")
+)
 def test_cmd(
     providers: list[str] = typer.Argument(
         None, metavar="[PROVIDER]...", help="Providers to test (default: the active ones)."
@@ -112,7 +136,13 @@ def test_cmd(
     )
 
 
-@llm_app.command("set-strategy")
+@llm_app.command(
+    "set-strategy",
+    epilog=examples(
+        "collabiq llm set-strategy consensus",
+        "collabiq llm set-strategy failover --providers claude,gemini",
+    ),
+)
 def set_strategy(
     name: str = typer.Argument(..., metavar="STRATEGY", help="failover | consensus | best-match"),
     providers: str = typer.Option(
@@ -126,7 +156,7 @@ def set_strategy(
     raise typer.Exit(run_set_strategy(name, providers, as_json=as_json))
 
 
-@llm_app.command()
+@llm_app.command(epilog=examples("collabiq llm reset openai", "collabiq llm reset --all"))
 def reset(
     provider: str = typer.Argument(None, metavar="[PROVIDER]"),
     all_: bool = typer.Option(False, "--all", help="Reset every provider."),
@@ -137,7 +167,13 @@ def reset(
     raise typer.Exit(run_reset(provider, all_providers=all_))
 
 
-@llm_app.command("eval")
+@llm_app.command(
+    "eval",
+    epilog=examples(
+        "collabiq llm eval data/eval/emails.jsonl --compare",
+        "collabiq llm eval data/eval/emails.jsonl --strategy consensus --limit 20 --json",
+    ),
+)
 def eval_cmd(
     dataset: Path = typer.Argument(..., help="Labelled JSONL set, e.g. data/eval/emails.jsonl."),
     strategy: str = typer.Option(None, "--strategy", "-s", help="Evaluate one strategy."),
@@ -168,17 +204,16 @@ def dead_letters_default(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Emails no provider could handle: list, show, replay or drop them.
-
-    Example: collabiq llm dead-letters list
-    """
+    """Emails no provider could handle: list, show, replay or drop them."""
     if ctx.invoked_subcommand is None:
         from collabiq_llm.cli.dead_letters_cmd import run_dead_letters_list
 
         raise typer.Exit(run_dead_letters_list(as_json=as_json))
 
 
-@dead_letters_app.command("list", epilog="Example: collabiq llm dead-letters list --json")
+@dead_letters_app.command(
+    "list", epilog=examples("collabiq llm dead-letters list", "collabiq llm dead-letters --json")
+)
 def dead_letters_list(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
@@ -188,7 +223,7 @@ def dead_letters_list(
     raise typer.Exit(run_dead_letters_list(as_json=as_json))
 
 
-@dead_letters_app.command("show", epilog="Example: collabiq llm dead-letters show em_3f2a")
+@dead_letters_app.command("show", epilog=examples("collabiq llm dead-letters show em_3f2a"))
 def dead_letters_show(
     letter: str = typer.Argument(..., metavar="ID", help="Id, email_id or unique id prefix."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -201,8 +236,10 @@ def dead_letters_show(
 
 @dead_letters_app.command(
     "replay",
-    epilog="Examples:\n\n  collabiq llm dead-letters replay --output replayed.jsonl\n\n"
-    "  collabiq llm dead-letters replay em_3f2a --strategy consensus --json",
+    epilog=examples(
+        "collabiq llm dead-letters replay --output replayed.jsonl",
+        "collabiq llm dead-letters replay em_3f2a --strategy consensus --json",
+    ),
 )
 def dead_letters_replay(
     letters: list[str] = typer.Argument(
@@ -236,7 +273,7 @@ def dead_letters_replay(
     )
 
 
-@dead_letters_app.command("drop", epilog="Example: collabiq llm dead-letters drop em_3f2a")
+@dead_letters_app.command("drop", epilog=examples("collabiq llm dead-letters drop em_3f2a"))
 def dead_letters_drop(
     letters: list[str] = typer.Argument(..., metavar="ID...", help="Letters to delete."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -248,8 +285,10 @@ def dead_letters_drop(
 
 
 @llm_app.command(
-    epilog="Example (node_exporter textfile collector, from cron):\n\n"
-    "  collabiq llm metrics --output /var/lib/node_exporter/textfile/collabiq.prom"
+    epilog=examples(
+        "collabiq llm metrics",
+        "collabiq llm metrics -o /var/lib/node_exporter/textfile_collector/collabiq.prom",
+    )
 )
 def metrics(
     output: Path = typer.Option(
@@ -263,9 +302,11 @@ def metrics(
 
 
 @llm_app.command(
-    epilog="Examples:\n\n"
-    "  collabiq llm costs --by provider --since 2026-11-01\n\n"
-    "  collabiq llm costs --by day --json"
+    epilog=examples(
+        "collabiq llm costs",
+        "collabiq llm costs --by provider --since 2026-11-01",
+        "collabiq llm costs --by strategy --json",
+    )
 )
 def costs(
     by: str = typer.Option("day", "--by", help="day | provider | strategy"),

@@ -161,3 +161,41 @@ def test_no_bar_when_results_go_to_the_same_terminal(tmp_path: Path) -> None:
     assert not ANSI.search(text)  # no live display at all
     lines = [x for x in text.replace("\r", "").splitlines() if x.strip()]
     assert [json.loads(x)["email_id"] for x in lines[:2]] == ["mail-000", "mail-001"]
+
+
+def test_llm_test_shows_each_provider_while_it_waits(providers) -> None:
+    """On a terminal: a line per provider until it answers; gone before the table."""
+    from tests.emulators import Behaviour
+
+    providers.claude.set_default(Behaviour.ok(latency_s=1.0))
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [*cli_command(), "llm", "test", "--timeout", "20"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            env=subprocess_env({"TERM": "xterm-256color", **providers.env}),
+            timeout=60,
+            check=False,
+        )
+        os.close(follower)
+        follower = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 0, seen
+    text = ANSI.sub("", seen.decode("utf-8", "replace"))
+    assert "claude: calling…" in text  # claude answers last: it was shown waiting
+    out = proc.stdout.decode()
+    assert "Provider check" in out and "calling" not in out

@@ -68,7 +68,7 @@ def main() -> None:
     )
 
     argv, debug = take_debug_flag(sys.argv[1:])
-    state.debug = state.debug or debug
+    state.debug = debug  # per run (tests call main() many times in one process)
     try:
         app(args=argv, prog_name="collabiq")
     except SystemExit:

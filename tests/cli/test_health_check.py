@@ -195,8 +195,11 @@ def test_status_table_fits_and_keeps_what_matters(
         assert "…" not in gemini or len(gemini) > 150
 
 
-def test_status_in_a_real_80_column_terminal(providers: Providers, tmp_path) -> None:
-    """tmux, 80 × 40: the primary marker, the health with its time and the error survive."""
+def test_status_and_dead_letters_in_a_real_80_column_terminal(
+    providers: Providers, tmp_path, isolated_home
+) -> None:
+    """tmux, 80 × 40: the primary marker, the health with its time and the error survive;
+    dead letters keep their full id and errors."""
     import shutil
     import subprocess
     import time
@@ -205,33 +208,51 @@ def test_status_in_a_real_80_column_terminal(providers: Providers, tmp_path) -> 
 
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
-    providers.gemini.set_default(Behaviour.status(503))
-    env = subprocess_env({"COLLABIQ_FAILOVER__MAX_ROUNDS": "1"})
+    from collabiq_llm.orchestration.orchestrator import Orchestrator
+
+    store = Orchestrator().store  # five failures through the real store open gemini's circuit
     for _ in range(5):
-        subprocess.run(
-            [*cli_command(), "llm", "extract", "-"],
-            input=EMAIL.encode(),
-            env=env,
-            capture_output=True,
-            check=True,
-            timeout=60,
+        store.record_call(
+            CallEvent(
+                provider="gemini",
+                model="gemini-2.5-flash",
+                ok=False,
+                at=dt.datetime.now(dt.UTC),
+                error_kind="server",
+                error_message="gemini: server (HTTP 503): The model is overloaded",
+            )
         )
+    env = subprocess_env()
+    from collabiq_llm.dead_letters import DeadLetter, DeadLetterBox
+
+    box = DeadLetterBox(isolated_home / "dead_letters")
+    box.put(
+        DeadLetter(
+            email_id="em_0123456789abcdef0123",
+            text=EMAIL,
+            source="line 7",
+            errors={"gemini": "gemini: server (HTTP 503): The model is overloaded"},
+        )
+    )
+    ((letter_id, _),) = box.entries()
     session = f"collabiq-test-{tmp_path.name[-20:]}".replace(".", "-")
+    tmux = ["tmux", "-L", session]  # a private server: nothing shared with anyone's tmux
     done = tmp_path / "done"
-    command = " ".join([*cli_command(), "llm", "status"]) + f"; touch {done}"
+    cli = " ".join(cli_command())
+    command = f"{cli} llm status; {cli} llm dead-letters; touch {done}"
     exports = " ".join(
         f"{k}='{v}'"
         for k, v in env.items()
         if k.startswith(("COLLABIQ", "PYTHON", "GEMINI", "ANTHROPIC", "OPENAI", "GOOGLE"))
     )
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "40"],
+        [*tmux, "new-session", "-d", "-s", session, "-x", "80", "-y", "40"],
         check=True,
         env={**env, "TERM": "xterm"},
     )
     try:
         subprocess.run(
-            ["tmux", "send-keys", "-t", session, f"clear; env {exports} {command}", "Enter"],
+            [*tmux, "send-keys", "-t", session, f"clear; env {exports} {command}", "Enter"],
             check=True,
         )
         for _ in range(600):  # wait for the command, not for a wall-clock duration
@@ -239,17 +260,19 @@ def test_status_in_a_real_80_column_terminal(providers: Providers, tmp_path) -> 
                 break
             time.sleep(0.05)
         pane = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", session],
+            [*tmux, "capture-pane", "-p", "-t", session],
             check=True,
             capture_output=True,
             text=True,
         ).stdout
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        subprocess.run([*tmux, "kill-server"], check=False)
     assert done.exists(), pane
     row = next(line for line in pane.splitlines() if line.startswith("gemini"))
     assert re.match(r"gemini \*\s+open \(retry at \d\d:\d\d:\d\d UTC\)", row), pane
     assert "server (HTTP 503" in row
+    letter = next(line for line in pane.splitlines() if line.startswith("em_"))
+    assert letter.startswith(letter_id + " ") and "gemini: server (HTTP" in letter
     assert all(len(line) <= 80 for line in pane.splitlines())
 
 

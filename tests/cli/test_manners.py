@@ -86,6 +86,8 @@ def test_debug_is_accepted_after_any_command() -> None:
     res = invoke("llm", "dead-letters", "show", "nope", "--debug")
     assert res.exit_code == 2 and "no dead letter 'nope'" in res.stderr
     assert invoke("llm", "status", "--check", "--debug").exit_code == 0
+    after = invoke("llm", "extract", "missing.eml")  # --debug does not stick to later runs
+    assert after.exit_code == 2 and "Traceback" not in after.stderr
 
 
 HELP_PROBE = textwrap.dedent(

@@ -39,17 +39,31 @@ _EXPORTS: dict[str, str] = {
     "InputError": "collabiq_llm.errors",
 }
 
-__all__ = [*_EXPORTS, "extract"]
+__all__ = [*_EXPORTS, "aextract", "extract"]
 
 if TYPE_CHECKING:
     from collabiq_llm.entities import ExtractionResult
 
 
 def extract(email_text: str, strategy: str | None = None) -> ExtractionResult:
-    """Extract one email with the configured providers (offline when no key is set)."""
+    """Extract one email with the configured providers (offline when no key is set).
+
+    Works inside a running event loop too (Jupyter): it then runs on a worker thread.
+    """
     from collabiq_llm.orchestration.orchestrator import Orchestrator
 
     return Orchestrator().extract(email_text, strategy)
+
+
+async def aextract(email_text: str, strategy: str | None = None) -> ExtractionResult:
+    """``await aextract(text)``: the async form of :func:`extract`."""
+    from collabiq_llm.orchestration.orchestrator import Orchestrator
+
+    orchestrator = Orchestrator()
+    try:
+        return await orchestrator.aextract(email_text, strategy)
+    finally:
+        await orchestrator.aclose()
 
 
 def __getattr__(name: str) -> Any:

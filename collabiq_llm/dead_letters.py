@@ -110,19 +110,8 @@ class DeadLetterBox:
 
     def scan(self) -> tuple[list[DeadLetter], list[UnreadableLetter]]:
         """Every letter (oldest failure first) and every file that is not a readable letter."""
-        letters: list[DeadLetter] = []
-        broken: list[UnreadableLetter] = []
-        if not self.folder.is_dir():
-            return letters, broken
-        self.sweep()
-        for path in sorted(self.folder.glob("*.json")):
-            loaded = self._load(path)
-            if isinstance(loaded, DeadLetter):
-                letters.append(loaded)
-            elif isinstance(loaded, UnreadableLetter):
-                broken.append(loaded)
-        letters.sort(key=lambda letter: letter.failed_at)
-        return letters, broken
+        pairs, broken = self.scan_entries()
+        return [letter for _, letter in pairs], broken
 
     def list(self) -> list[DeadLetter]:
         return self.scan()[0]
@@ -139,6 +128,47 @@ class DeadLetterBox:
 
     def __len__(self) -> int:
         return len(self.list())
+
+    # -- addressing one letter (the CLI's show / replay ID / drop) ---------------------------
+
+    def entries(self) -> list[tuple[str, DeadLetter]]:
+        """(id, letter) pairs, oldest failure first; the id is the file name without .json."""
+        return self.scan_entries()[0]
+
+    def scan_entries(self) -> tuple[list[tuple[str, DeadLetter]], list[UnreadableLetter]]:
+        """(id, letter) pairs, oldest failure first, and every file that is not a letter."""
+        found: list[tuple[str, DeadLetter]] = []
+        broken: list[UnreadableLetter] = []
+        if not self.folder.is_dir():
+            return found, broken
+        self.sweep()
+        for path in sorted(self.folder.glob("*.json")):
+            loaded = self._load(path)
+            if isinstance(loaded, DeadLetter):
+                found.append((path.stem, loaded))
+            elif isinstance(loaded, UnreadableLetter):
+                broken.append(loaded)
+        found.sort(key=lambda pair: pair[1].failed_at)
+        return found, broken
+
+    def find(self, ref: str) -> list[tuple[str, DeadLetter]]:
+        """Letters matching ``ref``: an exact id, else its email_id, else a unique id prefix."""
+        pairs = self.entries()
+        for match in (
+            [p for p in pairs if p[0] == ref],
+            [p for p in pairs if p[1].email_id == ref],
+        ):
+            if match:
+                return match
+        return [p for p in pairs if p[0].startswith(ref)] if ref else []
+
+    def drop(self, letter_id: str) -> bool:
+        """Delete one letter by id; False when it was not there (e.g. replayed meanwhile)."""
+        path = self.folder / f"{letter_id}.json"
+        if path.parent != self.folder or not path.is_file():
+            return False
+        path.unlink(missing_ok=True)
+        return True
 
     @contextlib.contextmanager
     def claim(self, letter: DeadLetter) -> Iterator[DeadLetter | None]:

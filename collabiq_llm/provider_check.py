@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
@@ -66,7 +67,18 @@ async def acheck_provider(orchestrator, name: str) -> CheckResult:
             error=str(exc),
         )
     permit = await acquire(orchestrator.ctx, provider)
-    if not permit.allowed:
+    if not permit.allowed and "budget" in (permit.reason or ""):
+        # a spent budget is a decision, not a fault to probe: an operator test must not
+        # spend past it (nor say PASS for a provider extraction will skip)
+        return CheckResult(
+            provider=name,
+            ok=False,
+            key_present=True,
+            model=cfg.model,
+            error_kind="over_budget",
+            error=permit.reason,
+        )
+    if not permit.allowed:  # an open circuit is tried anyway: an operator asked for it
         permit = Permit(allowed=True, state=permit.state)
     outcome = await guarded_call(orchestrator.ctx, CallHandle(provider, permit), PROBE_EMAIL)
     att = outcome.attempt
@@ -105,15 +117,38 @@ def check_provider(orchestrator, name: str) -> CheckResult:
     return asyncio.run(_run())
 
 
-def check_providers(orchestrator, names: list[str]) -> list[CheckResult]:
-    """Check several providers concurrently (each within its own timeout)."""
+def check_providers(
+    orchestrator,
+    names: list[str],
+    *,
+    timeout_s: float | None = None,
+    on_done: Callable[[CheckResult], None] | None = None,
+) -> list[CheckResult]:
+    """Check several providers concurrently; each gives up after ``timeout_s`` (if set)."""
+
+    async def one(name: str) -> CheckResult:
+        try:
+            result = await asyncio.wait_for(acheck_provider(orchestrator, name), timeout_s)
+        except TimeoutError:
+            cfg = orchestrator.settings.provider(name)
+            result = CheckResult(
+                provider=name,
+                ok=False,
+                key_present=True,
+                model=cfg.model,
+                error_kind="timeout",
+                error=f"no answer within {timeout_s:g} s (--timeout)",
+            )
+        if on_done is not None:
+            on_done(result)
+        return result
 
     async def _run() -> list[CheckResult]:
         try:
             # every SDK imported (off the loop) and client built before any clock starts,
             # so no provider's latency includes another one's set-up (issue 13)
             await prepare_providers(_buildable(orchestrator, names))
-            return list(await asyncio.gather(*(acheck_provider(orchestrator, n) for n in names)))
+            return list(await asyncio.gather(*(one(n) for n in names)))
         finally:
             await orchestrator.aclose()
 

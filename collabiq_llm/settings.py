@@ -18,6 +18,7 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
+    TomlConfigSettingsSource,
 )
 
 from collabiq_llm.errors import ConfigurationError
@@ -163,15 +164,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigurationError(f"cannot read config file {path}: {exc}") from exc
 
 
-def load_config_files() -> dict[str, Any]:
-    """The shipped defaults with the user's config file merged over them."""
-    defaults = _read_toml(default_config_dir() / "collabiq.toml")
+def config_files() -> list[Path]:
+    """The TOML files settings are read from, lowest precedence first."""
     user_path = user_config_path()
     if os.environ.get("COLLABIQ_CONFIG") and not user_path.exists():
         raise ConfigurationError(f"COLLABIQ_CONFIG points at a missing file: {user_path}")
-    user = _read_toml(user_path)
-    warn_unknown_keys(user, str(user_path))
-    return _deep_merge(defaults, user)
+    return [default_config_dir() / "collabiq.toml", user_path]
 
 
 def _known_keys(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
@@ -225,12 +223,30 @@ def warn_unknown_keys(config: dict[str, Any], where: str) -> None:
         sys.stderr.write(f"collabiq: warning: {where}: unknown setting {key!r} is ignored{hint}\n")
 
 
-class _TomlSource(PydanticBaseSettingsSource):
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False
+def load_config_files() -> dict[str, Any]:
+    """The shipped defaults with the user's config file merged over them."""
+    merged: dict[str, Any] = {}
+    for path in config_files():
+        merged = _deep_merge(merged, _read_toml(path))
+    return merged
 
-    def __call__(self) -> dict[str, Any]:
-        return load_config_files()
+
+def _toml_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
+    """pydantic-settings' own TOML source over both files, deep-merged (a user file that
+    sets one breaker value keeps the other defaults). Each file is checked first, so a
+    broken one (bad TOML, not UTF-8, unreadable) is one clear line and exit code 4, and
+    a misspelt key in the user's file is warned about by name."""
+    files = config_files()
+    for path in files[:-1]:
+        _read_toml(path)
+    warn_unknown_keys(_read_toml(files[-1]), str(files[-1]))
+    return TomlConfigSettingsSource(settings_cls, toml_file=files, deep_merge=True)
+
+
+def dotenv_files() -> tuple[Path, Path]:
+    """``.env`` files, lowest precedence first: ``$COLLABIQ_HOME/.env``, then ``./.env``.
+    Both settings (``COLLABIQ_*``) and API keys are read from both, the same way."""
+    return (resolve_home() / ".env", Path(".env"))
 
 
 class Settings(BaseSettings):
@@ -239,12 +255,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="COLLABIQ_",
         env_nested_delimiter="__",
-        env_file=".env",
+        env_file=".env",  # both files, in fact: see dotenv_files()
         extra="ignore",
     )
 
     def __init__(self, **values: Any) -> None:
         """Build from files and env; a bad value is a ``ConfigurationError`` (exit code 4)."""
+        values.setdefault("_env_file", dotenv_files())
         try:
             super().__init__(**values)
         except ValidationError as exc:
@@ -280,7 +297,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, dotenv_settings, _TomlSource(settings_cls))
+        return (init_settings, env_settings, dotenv_settings, _toml_source(settings_cls))
 
     @field_validator("strategy")
     @classmethod
@@ -344,7 +361,7 @@ def _dotenv_values() -> dict[str, str | None]:
     from dotenv import dotenv_values  # pydantic-settings depends on python-dotenv
 
     values: dict[str, str | None] = {}
-    for path in (resolve_home() / ".env", Path(".env")):
+    for path in dotenv_files():
         if path.is_file():
             try:
                 values.update(dotenv_values(path))

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from collabiq_llm.clock import utc_now
 from collabiq_llm.errors import ConfigurationError
+from collabiq_llm.health_view import HEALTH_STATES, HealthView, provider_health
 from collabiq_llm.providers.registry import remote_order
 from collabiq_llm.settings import Settings, normalise_strategy, provider_is_configured
 from collabiq_llm.state.api import (
@@ -20,15 +21,7 @@ from collabiq_llm.state.api import (
     StateStore,
 )
 
-HEALTH_VALUES = (
-    "healthy",
-    "unhealthy",
-    "open",
-    "half_open",
-    "misconfigured",
-    "not_configured",
-    "untested",
-)
+HEALTH_VALUES = HEALTH_STATES
 
 
 class ProviderStatus(BaseModel):
@@ -63,6 +56,16 @@ class ProviderStatus(BaseModel):
     not_before: dt.datetime | None = None  # retry-after: no process calls it before then
     emails: int = 0  # emails on which this provider was called
     cost_per_email_usd: float | None = None  # its cost / those emails
+    # what an operator acts on: the state ends by itself at health_until (None: it does not)
+    health_until: dt.datetime | None = None
+    health_reason: str | None = None
+    can_take_calls: bool = True
+    spent_today_usd: float = 0.0  # every call, `llm test` included (UTC day)
+    spent_month_usd: float = 0.0  # ... UTC month
+    budget_daily_usd: float | None = None
+    budget_monthly_usd: float | None = None
+    budget_remaining_usd: float | None = None  # the tighter of the two; None: no budget
+    latency_window_ms: list[float] = Field(default_factory=list, exclude=True)  # for metrics
 
 
 class StrategyCost(BaseModel):
@@ -77,6 +80,11 @@ class Totals(BaseModel):
     cost_per_email_usd: float | None  # ... and make this unknown (null)
     unpriced_emails: int = 0
     by_strategy: dict[str, StrategyCost] = Field(default_factory=dict)
+    # every call of every provider (emails + `llm test` + calls no email was billed for)
+    today_usd: float = 0.0
+    month_usd: float = 0.0
+    lifetime_usd: float = 0.0
+    outside_emails_usd: float = 0.0  # lifetime_usd - cost_usd: `llm test` calls and the like
 
 
 class StatusReport(BaseModel):
@@ -92,20 +100,46 @@ class StatusReport(BaseModel):
     pending_events: int = 0  # recorded but not yet in the shared state (queued or spooled)
 
 
-def health_of(snap: ProviderSnapshot, configured: bool) -> str:
-    if not configured:
-        return "not_configured"
-    if (
-        snap.breaker == "open"
-        and snap.failures_by_kind.get("auth")
-        and (snap.breaker_reason or "").lower().startswith("auth")
-    ):
-        return "misconfigured"
-    if snap.breaker in ("open", "half_open"):
-        return snap.breaker
-    if snap.calls == 0:
-        return "untested"
-    return "unhealthy" if snap.consecutive_failures > 0 else "healthy"
+def health_of(
+    snap: ProviderSnapshot,
+    configured: bool,
+    *,
+    now: dt.datetime | None = None,
+    in_use: bool = False,
+    budget_daily: float | None = None,
+    budget_monthly: float | None = None,
+    missing_key_hint: str | None = None,
+) -> HealthView:
+    """The operator-facing health of one stored provider (see :mod:`collabiq_llm.health_view`)."""
+    return provider_health(
+        now=now or utc_now(),
+        configured=configured,
+        in_use=in_use,
+        breaker=snap.breaker,
+        breaker_reason=snap.breaker_reason,
+        next_try_at=snap.next_try_at,
+        calls=snap.calls,
+        consecutive_failures=snap.consecutive_failures,
+        failures_by_kind=snap.failures_by_kind,
+        spent_today=snap.spent_today_usd,
+        spent_month=snap.spent_month_usd,
+        budget_daily=budget_daily,
+        budget_monthly=budget_monthly,
+        not_before=getattr(snap, "not_before", None),  # persisted Retry-After, where stored
+        missing_key_hint=missing_key_hint,
+    )
+
+
+def _remaining(cfg, snap: ProviderSnapshot) -> float | None:
+    left = [
+        budget - spent
+        for budget, spent in (
+            (cfg.budget_daily_usd, snap.spent_today_usd),
+            (cfg.budget_monthly_usd, snap.spent_month_usd),
+        )
+        if budget is not None
+    ]
+    return round(max(0.0, min(left)), 8) if left else None
 
 
 def _per_email(totals: CostTotals | None) -> dict[str, Any]:
@@ -170,11 +204,32 @@ def build_status(
     if settings.offline_last_resort and "offline" in settings.providers:
         priority = [*priority, "offline"]
     rows: dict[str, ProviderStatus] = {}
+    now = utc_now()
     for name, cfg in settings.providers.items():
         snap = snapshot.providers.get(name, ProviderSnapshot())
         configured = provider_is_configured(cfg)
+        view = health_of(
+            snap,
+            configured,
+            now=now,
+            in_use=name in priority,
+            budget_daily=cfg.budget_daily_usd,
+            budget_monthly=cfg.budget_monthly_usd,
+            missing_key_hint=(
+                "disabled" if not cfg.enabled else "set " + " or ".join(cfg.api_key_env)
+            ),
+        )
         rows[name] = ProviderStatus(
-            health=health_of(snap, configured),
+            health=view.state,
+            health_until=view.until,
+            health_reason=view.reason,
+            can_take_calls=view.can_take_calls,
+            spent_today_usd=round(snap.spent_today_usd, 8),
+            spent_month_usd=round(snap.spent_month_usd, 8),
+            budget_daily_usd=cfg.budget_daily_usd,
+            budget_monthly_usd=cfg.budget_monthly_usd,
+            budget_remaining_usd=_remaining(cfg, snap),
+            latency_window_ms=snap.latency_window_ms,
             breaker=snap.breaker,
             calls=snap.calls,
             successes=snap.successes,
@@ -203,6 +258,7 @@ def build_status(
             **_per_email(snapshot.email_cost_by_provider.get(name)),
         )
     emails = snapshot.emails
+    lifetime = sum((p.cost_usd or 0.0) for p in snapshot.providers.values())
     return StatusReport(
         strategy=strategy,
         priority=priority,
@@ -223,6 +279,10 @@ def build_status(
                 name: StrategyCost(**_per_email(totals), cost_usd=round(totals.cost_usd, 8))
                 for name, totals in snapshot.cost_by_strategy.items()
             },
+            today_usd=round(sum(p.spent_today_usd for p in snapshot.providers.values()), 8),
+            month_usd=round(sum(p.spent_month_usd for p in snapshot.providers.values()), 8),
+            lifetime_usd=round(lifetime, 8),
+            outside_emails_usd=round(max(0.0, lifetime - snapshot.total_cost_usd), 8),
         ),
         thresholds={
             "failure_threshold": settings.breaker.failure_threshold,
@@ -231,6 +291,21 @@ def build_status(
             "similarity_threshold": settings.consensus.similarity_threshold,
             "abstain_threshold": settings.consensus.abstain_threshold,
         },
-        generated_at=utc_now(),
+        generated_at=now,
         pending_events=snapshot.pending_events,
     )
+
+
+def current_status() -> tuple[Settings, StateStore, StatusReport]:
+    """Settings, store and the status report, without loading the orchestrator (read-only
+    commands start fast); an invalid saved ``set-strategy`` value is warned about once."""
+    import sys
+
+    from collabiq_llm.state import make_store
+
+    settings = Settings()
+    store = make_store(settings)
+    saved, bad = checked_orchestration(settings, store.get_orchestration())
+    if bad:
+        sys.stderr.write(ignored_warning(bad))
+    return settings, store, build_status(settings, store, saved)

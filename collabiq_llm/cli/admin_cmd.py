@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from collabiq_llm.cli.output import (
     ExitCode,
@@ -13,7 +12,7 @@ from collabiq_llm.cli.output import (
     print_json,
     stdout_console,
 )
-from collabiq_llm.errors import AllProvidersFailed, ConfigurationError, InputError
+from collabiq_llm.errors import ConfigurationError, InputError
 
 
 def _orchestrator():
@@ -22,7 +21,12 @@ def _orchestrator():
     return Orchestrator()
 
 
-def run_test(names: list[str], *, all_providers: bool, as_json: bool) -> int:
+def run_test(
+    names: list[str], *, all_providers: bool, as_json: bool, timeout_s: float | None = None
+) -> int:
+    """Exit 0 all passed; 3 a call failed; 4 only configuration problems, or no remote
+    provider configured at all (then only the offline extractor was tested)."""
+    from collabiq_llm.cli.progress import CheckProgress
     from collabiq_llm.provider_check import check_providers
 
     orch = _orchestrator()
@@ -34,15 +38,27 @@ def run_test(names: list[str], *, all_providers: bool, as_json: bool) -> int:
         )
     if all_providers:
         names = list(orch.settings.providers)
-    elif not names:
+    offline_only = False
+    if not all_providers and not names:
         names = orch.provider_order()
         if not names:
             err_console_print(
-                "note: no remote provider is configured (set GEMINI_API_KEY, ANTHROPIC_API_KEY "
-                "or OPENAI_API_KEY); testing the offline extractor only"
+                "error: no remote provider is configured (set GEMINI_API_KEY, ANTHROPIC_API_KEY "
+                "or OPENAI_API_KEY); tested the offline extractor only"
             )
-            names = ["offline"]
-    results = check_providers(orch, names)
+            names, offline_only = ["offline"], True
+    # per-provider progress on a terminal; transient, so gone before the table is printed
+    bar = CheckProgress(names) if sys.stderr.isatty() else None
+    try:
+        results = check_providers(
+            orch,
+            names,
+            timeout_s=timeout_s,
+            on_done=(lambda r: bar.done(r.provider, r.ok)) if bar else None,
+        )
+    finally:
+        if bar:
+            bar.stop()
     if as_json:
         print_json(
             {
@@ -67,6 +83,8 @@ def run_test(names: list[str], *, all_providers: bool, as_json: bool) -> int:
                 escape(r.error or ""),
             )
         stdout_console().print(table)
+    if offline_only:
+        return int(ExitCode.CONFIG)
     return int(_test_exit_code(results))
 
 
@@ -156,113 +174,3 @@ def run_reset(provider: str | None, *, all_providers: bool) -> int:
         orch.store.reset(name)
         print(f"{name}: circuit closed, consecutive failures cleared (history kept)")
     return int(ExitCode.OK)
-
-
-def run_dead_letters_list(*, as_json: bool) -> int:
-    from collabiq_llm.dead_letters import DeadLetterBox
-    from collabiq_llm.settings import resolve_home
-
-    letters, unreadable = DeadLetterBox(resolve_home() / "dead_letters").scan()
-    _report_unreadable(unreadable)
-    if as_json:
-        print_json(
-            [
-                json.loads(x.model_dump_json(exclude={"text"})) | {"chars": len(x.text)}
-                for x in letters
-            ]
-        )
-        return int(ExitCode.OK)
-    if not letters:
-        print("no dead letters")
-        return int(ExitCode.OK)
-    from rich.markup import escape
-
-    table = compact_table(f"{len(letters)} dead letter(s)")
-    for col in ("email_id", "failed at (UTC)", "tries", "source"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("errors", overflow="fold", min_width=12)
-    for x in letters:
-        table.add_row(
-            escape(x.email_id),
-            x.failed_at.strftime("%Y-%m-%d %H:%M:%S"),
-            str(x.attempts),
-            escape(x.source or "-"),
-            escape("; ".join(v for v in x.errors.values())[:300]),
-        )
-    stdout_console().print(table)
-    return int(ExitCode.OK)
-
-
-def _report_unreadable(unreadable) -> None:
-    """A letter file that cannot be read still holds an email: never skip it silently."""
-    for bad in unreadable:
-        err_console_print(
-            f"warning: {bad.path}: {bad.reason}; left in place (fix or remove it by hand)"
-        )
-
-
-def run_dead_letters_replay(*, strategy: str | None, output: Path | None) -> int:
-    import asyncio
-
-    from collabiq_llm.dead_letters import DeadLetterBox
-    from collabiq_llm.email.input import EmailInput
-    from collabiq_llm.entities import utc_now
-    from collabiq_llm.settings import normalise_strategy
-
-    if strategy is not None:
-        try:
-            strategy = normalise_strategy(strategy)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
-    orch = _orchestrator()
-    box = DeadLetterBox(orch.settings.home / "dead_letters")
-    letters, unreadable = box.scan()
-    _report_unreadable(unreadable)
-    try:
-        out = sys.stdout if output is None else output.open("a", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {output}: {exc.strerror}") from None
-    failed = 0
-    elsewhere = 0
-
-    async def _replay() -> None:
-        nonlocal failed, elsewhere
-        try:
-            for listed in letters:
-                with box.claim(listed) as letter:  # a concurrent replay never takes it too
-                    if letter is None:
-                        elsewhere += 1
-                        continue
-                    email = EmailInput(
-                        text=letter.text, received_at=letter.received_at, email_id=letter.email_id
-                    )
-                    try:
-                        result = await orch.aextract(email, strategy or letter.strategy)
-                    except AllProvidersFailed as exc:
-                        failed += 1
-                        box.put(
-                            letter.model_copy(
-                                update={
-                                    "errors": {k: str(v) for k, v in exc.failures.items()},
-                                    "failed_at": utc_now(),
-                                }
-                            )
-                        )
-                        err_console_print(f"still failing: {letter.email_id}: {exc}")
-                        continue
-                    out.write(result.model_dump_json() + "\n")
-                    out.flush()
-                    box.remove(letter)  # only after the result was written
-        finally:
-            await orch.aclose()
-
-    try:
-        asyncio.run(_replay())
-    finally:
-        if out is not sys.stdout:
-            out.close()
-    done = len(letters) - failed - elsewhere
-    taken = f"; {elsewhere} taken by another replay" if elsewhere else ""
-    broken = f"; {len(unreadable)} unreadable" if unreadable else ""
-    err_console_print(f"replayed {done} of {len(letters)}; {failed} still kept{taken}{broken}")
-    return int(ExitCode.NOT_EXTRACTED) if failed or unreadable else int(ExitCode.OK)

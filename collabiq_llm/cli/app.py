@@ -38,6 +38,13 @@ def _exit_cleanly_on_sigterm() -> None:
         pass
 
 
+def take_debug_flag(argv: list[str]) -> tuple[list[str], bool]:
+    """``--debug`` anywhere before a ``--`` (``collabiq llm status --debug``) -> (rest, True)."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    head = [a for a in argv[:end] if a != "--debug"]
+    return head + argv[end:], len(head) != end
+
+
 def main() -> None:
     """Console-script entry point: run the app, turn known errors into one-line messages."""
     from collabiq_llm.cli.fast import route
@@ -48,14 +55,16 @@ def main() -> None:
         InputError,
     )
 
+    argv, debug = take_debug_flag(sys.argv[1:])
+    state.debug = debug  # per run (tests call main() many times in one process)
     _exit_cleanly_on_sigterm()
     try:
-        fast = route(sys.argv[1:])
+        fast = route(argv)
         if fast is not None:
             sys.exit(fast())
         from collabiq_llm.cli.root import app
 
-        app()
+        app(args=argv, prog_name="collabiq")
     except SystemExit:
         raise
     except KeyboardInterrupt:

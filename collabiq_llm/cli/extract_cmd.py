@@ -57,6 +57,7 @@ def run_extract(
     output: Path | None,
     received_at: str | None,
     pretty: bool = False,
+    skip: int = 0,
 ) -> int:
     from collabiq_llm.batch import parse_received_at
     from collabiq_llm.orchestration.orchestrator import Orchestrator
@@ -72,8 +73,10 @@ def run_extract(
         orchestrator.provider(name)  # not once per email (builds it; no SDK is imported)
     if jsonl:
         return _run_jsonl(
-            orchestrator, sources, strategy_name, concurrency, output, default_received
+            orchestrator, sources, strategy_name, concurrency, output, default_received, skip
         )
+    if skip:
+        raise InputError("--skip needs --jsonl (it skips input lines of a batch)")
     return _run_files(orchestrator, sources, strategy_name, output, default_received, pretty)
 
 
@@ -180,18 +183,32 @@ def _output_failed(error: OSError, output: Path | None, written: int, resume: st
     return int(ExitCode.BAD_INPUT)
 
 
-def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at) -> int:
-    from collabiq_llm.batch import InputFailed, OutputFailed, run_batch
+def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at, skip=0) -> int:
+    import time
 
-    inputs = _open_all(sources)
+    from collabiq_llm.batch import InputFailed, OutputFailed, run_batch
+    from collabiq_llm.cli import progress as prog
+
+    inputs = _open_all(sources)  # every input opened before the first line is extracted
     try:
         _refuse_output_among_inputs(output, [(i.name, _fileno(i.stream)) for i in inputs])
     except BaseException:
         for item in inputs:
             item.close()
         raise
-    progress = _progress()
+    bar = None
+    if prog.progress_wanted(output):
+        total = prog.count_lines(sources)
+        bar = prog.BatchProgress(None if total is None else max(0, total - skip))
     written = 0
+    cost: list[float | None] = [0.0]
+    started = time.monotonic()
+
+    async def extract(email):
+        result = await orchestrator.aextract(email, strategy)
+        if cost[0] is not None:
+            cost[0] = None if result.meta.cost_usd is None else cost[0] + result.meta.cost_usd
+        return result
 
     async def _go():
         try:
@@ -204,14 +221,14 @@ def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at
                     written += 1
 
                 return await run_batch(
-                    lambda email: orchestrator.aextract(email, strategy),
-                    _iter_lines(inputs),
+                    extract,
+                    prog.skip_lines(_iter_lines(inputs), skip),
                     write,
                     dead_letters=_dead_letter_box(orchestrator),
                     strategy=strategy,
                     concurrency=concurrency,
                     default_received_at=received_at,
-                    on_done=progress.advance if progress else None,
+                    on_done=bar.advance if bar else None,
                 )
         finally:
             await orchestrator.aclose()
@@ -221,31 +238,34 @@ def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at
     try:
         summary = asyncio.run(_go())
     except KeyboardInterrupt:
+        if bar:
+            bar.stop()  # before the message, never glued to it
         where = f" in {output}" if output else ""
         err_console_print(
-            f"interrupted: the first {written} result line(s) were written{where}, in input "
-            f"order; re-run from non-blank input line {written + 1} to finish"
+            f"interrupted: {written} result line(s) were written{where}, in input order; "
+            f"to finish, re-run with --skip {skip + written}"
+            + (" and append (>>) to the same output" if output is None else "")
         )
         return 130
     except OutputFailed as exc:
+        done = skip + exc.written
         return _output_failed(
-            exc.error, output, exc.written, f"non-blank input line {exc.written + 1}"
+            exc.error, output, exc.written, f"non-blank input line {done + 1} (--skip {done})"
         )
     except InputFailed as exc:
         err_console_print(
             f"error: reading the input failed after {exc.lines} line(s): {exc}; those "
-            f"{written} result line(s) were written; re-run from non-blank input line "
-            f"{written + 1} to finish"
+            f"{written} result line(s) were written; re-run with --skip {skip + written} "
+            "to finish"
         )
         return int(ExitCode.BAD_INPUT)
     finally:
-        if progress:
-            progress.stop()
+        if bar:
+            bar.stop()
     err_console_print(
-        f"{summary.lines} lines: {summary.ok} extracted"
-        + (f" ({summary.degraded} degraded)" if summary.degraded else "")
-        + f", {summary.bad_lines} bad, {summary.dead_lettered} kept in dead letters"
-        + (f", {summary.internal} internal errors" if summary.internal else "")
+        prog.batch_summary(
+            summary, elapsed_s=time.monotonic() - started, cost_usd=cost[0], skipped=skip
+        )
     )
     if summary.unkept:
         err_console_print(
@@ -264,43 +284,19 @@ def _run_jsonl(orchestrator, sources, strategy, concurrency, output, received_at
     )
 
 
-class _Progress:
-    def __init__(self) -> None:
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        from collabiq_llm.cli.output import stderr_console
-
-        self._p = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.completed} emails"),
-            TimeElapsedColumn(),
-            console=stderr_console(),
-            transient=True,
-            redirect_stdout=False,  # results must stay on stdout, not be drawn above the bar
-            redirect_stderr=False,
-        )
-        self._task = self._p.add_task("extract", total=None)
-        self._p.start()
-
-    def advance(self) -> None:
-        self._p.advance(self._task)
-
-    def stop(self) -> None:
-        self._p.stop()
-
-
-def _progress() -> _Progress | None:
-    return _Progress() if sys.stderr.isatty() else None
-
-
 def _degraded_warning(result: ExtractionResult) -> str:
-    """Exit 0 is right (the email has a record), but the operator must hear about it."""
+    """Exit 0 is right (the email has a record), but the operator must hear why, per provider."""
+    from collabiq_llm.cli.progress import degraded_reasons
+
     meta = result.meta
     answered = sum(a.outcome == "success" for a in meta.attempts)
     if meta.provider == "offline" and answered <= 1:
-        why = "every remote provider failed; answered by the offline extractor"
+        why = "answered by the offline extractor"
     elif meta.strategy == "consensus" and answered >= 2:
         why = f"{answered} providers answered but agreed on no field; confidence kept ≤ 0.5"
     else:
         why = f"only {meta.provider} answered; no consensus"
-    return f"warning: {result.email_id}: degraded result ({why})"
+    reasons = degraded_reasons(meta.attempts)
+    return f"warning: {result.email_id}: degraded result ({why})" + (
+        f": {reasons}" if reasons else ""
+    )

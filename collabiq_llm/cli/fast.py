@@ -2,8 +2,8 @@
 
 Why: importing typer (and its click layer) costs several times a bare interpreter's
 start-up, more than ``collabiq llm status --json`` needs to read two JSON files. Only
-exact, known argument lists take this route (``--version``; ``llm status`` with
-``--json`` / ``--detailed`` / ``-d``, optionally after ``--debug``); anything else —
+exact, known argument lists take this route (``--version`` / ``-V``; ``llm status`` with
+``--json`` / ``--detailed`` / ``-d`` / ``--check``, optionally after ``--debug``); anything else —
 ``--help``, a typo, an unknown flag — goes to typer, which owns usage errors.
 The CLI tests run both routes and compare their output.
 """
@@ -13,7 +13,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-STATUS_FLAGS = {"--json": "as_json", "--detailed": "detailed", "-d": "detailed"}
+STATUS_FLAGS = {
+    "--json": "as_json",
+    "--detailed": "detailed",
+    "-d": "detailed",
+    "--check": "check",
+}
 
 
 def print_version() -> None:
@@ -35,7 +40,7 @@ def route(argv: list[str]) -> Callable[[], int] | None:
     debug = bool(args) and args[0] == "--debug"
     if debug:
         args = args[1:]
-    if args == ["--version"]:
+    if args in (["--version"], ["-V"]):
         return _version
     if args[:2] != ["llm", "status"]:
         return None
@@ -49,7 +54,7 @@ def route(argv: list[str]) -> Callable[[], int] | None:
     def status() -> int:
         from collabiq_llm.cli.status_cmd import run_status
 
-        state.debug = debug
+        state.debug = state.debug or debug
         return run_status(**options)
 
     return status

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collabiq_llm.orchestration.reliability import RELIABILITY_FIELDS
+from collabiq_llm.reliability import RELIABILITY_FIELDS
 from collabiq_llm.settings import Settings
 from collabiq_llm.state.api import StateStore
 
@@ -18,9 +18,14 @@ LABELS = {"person_in_charge": "person", "startup_name": "startup", "partner_org"
 
 def reliability_rows(settings: Settings, store: StateStore) -> tuple[int, list[list[str]]]:
     """(emails in the window, one row per provider: name, accuracy per field, evidence)."""
-    from collabiq_llm.orchestration.consensus import learned_reliability
+    from collabiq_llm.errors import StateError
+    from collabiq_llm.reliability import reliability_from_records
 
-    rel = learned_reliability(store, settings.consensus)
+    try:
+        records = store.read_agreements()
+    except StateError:  # status still shows the rest; the prior is what consensus would use
+        records = []
+    rel = reliability_from_records(records, settings.consensus)
     rows = []
     for provider in sorted(rel.accuracy):
         evidence = max(rel.evidence.get(provider, {}).values(), default=0)

@@ -17,12 +17,16 @@ from collabiq_llm.cli.output import ExitCode, err_console_print, print_json
 
 state_app = typer.Typer(
     help="Shared state (breakers, health, costs): migrate it between backends.",
+    epilog="Example:\n\n\b\n  collabiq llm state migrate --to redis://127.0.0.1:6379/0",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 
 
-@state_app.command("migrate")
+@state_app.command(
+    "migrate",
+    epilog="Example:\n\n\b\n  collabiq llm state migrate --to redis://127.0.0.1:6379/0",
+)
 def migrate(
     to: str = typer.Option(
         ..., "--to", metavar="URL", help="Target: redis://[user:pass@]host:port/db[?namespace=N]."

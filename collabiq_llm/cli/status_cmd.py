@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 
 from collabiq_llm.cli.output import ExitCode, compact_table, print_json, stdout_console
 
 _HEALTH_STYLE = {
     "healthy": "green",
-    "unhealthy": "yellow",
+    "degraded": "yellow",
     "open": "red",
     "half_open": "yellow",
+    "rate_limited": "yellow",
+    "over_budget": "red",
     "misconfigured": "red",
     "not_configured": "dim",
     "untested": "dim",
 }
+QUIET_STATES = ("healthy", "untested", "not_configured")  # nothing to act on
 
 
 def relative(when: dt.datetime | None, now: dt.datetime) -> str:
@@ -42,16 +44,44 @@ def _ms(value: float | None) -> str:
 
 
 def _usd(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:.4f}"
+    from collabiq_llm.state.costs import money
+
+    return money(value)
 
 
 def health_label(row, now: dt.datetime) -> str:
-    label = row.health.replace("_", "-")
-    if row.health == "open" and row.next_try_at is not None:
-        label += f" (retry {relative(row.next_try_at, now)})"
-    elif getattr(row, "not_before", None) is not None:  # a retry-after still running
-        label += f" (rate-limited, retry {relative(row.not_before, now)})"
-    return label
+    """'open (retry at 14:05:09 UTC)', 'over-budget (until 00:00 UTC)', 'healthy'."""
+    from collabiq_llm.health_view import HealthView, label, until_text
+
+    view = HealthView(state=row.health, until=row.health_until, reason=row.health_reason)
+    return label(view, until_text(row.health_until, now))
+
+
+def attention_lines(report) -> list[str]:
+    """One line per provider that needs an operator, naming why and until when."""
+    lines = []
+    now = report.generated_at
+    for name, row in report.providers.items():
+        if row.health in QUIET_STATES:
+            continue
+        line = f"{name}: {health_label(row, now)}"
+        if row.health_reason:
+            line += f": {row.health_reason}"
+        if row.health == "misconfigured" and row.configured:
+            line += f"; after fixing it: collabiq llm reset {name}"
+        lines.append(line)
+    return lines
+
+
+def check_failures(report) -> list[str]:
+    """``status --check``: every configured provider that cannot take calls now."""
+    now = report.generated_at
+    return [
+        f"{name}: {health_label(row, now)}"
+        + (f": {row.health_reason}" if row.health_reason else "")
+        for name, row in report.providers.items()
+        if row.health != "not_configured" and not row.can_take_calls
+    ]
 
 
 def _error_cell(name: str, text: str | None, *, one_line: bool):
@@ -75,66 +105,38 @@ def _success(row) -> str:
     return f"{row.success_rate:.0%} ({row.successes}/{judged})"
 
 
-def run_status(*, detailed: bool, as_json: bool) -> int:
+def run_status(*, detailed: bool, as_json: bool, check: bool = False) -> int:
     """Print the status report (a table, or the stable JSON object with ``--json``).
+
+    ``check``: exit 3 when a configured provider cannot take calls (each named on stderr);
+    the table is then left out (the JSON object is still printed with ``--json``).
 
     Reads settings and state only: no orchestration, provider or SDK code is imported
     (rich only for the table), so cron health checks start fast.
     """
-    from collabiq_llm.settings import Settings
-    from collabiq_llm.state import make_store
-    from collabiq_llm.status import build_status, checked_orchestration, ignored_warning
+    from collabiq_llm.status import current_status
 
-    settings = Settings()
-    store = make_store(settings)
-    saved, bad = checked_orchestration(settings, store.get_orchestration())
-    if bad:
-        sys.stderr.write(ignored_warning(bad))
-    report = build_status(settings, store, saved)
+    settings, store, report = current_status()
     if as_json:
         print_json(json.loads(report.model_dump_json()))
+    if check:
+        return _check(report)
+    if as_json:
         return int(ExitCode.OK)
     from rich.markup import escape
 
-    now = report.generated_at
     primary = report.primary
-    table = compact_table("LLM providers")
-    for col in ("provider", "health", "success", "avg", "p95", "calls", "last ok", "last fail"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("last error", overflow="fold", min_width=12)
-    for name, row in report.providers.items():
-        rate = _success(row)
-        style = _HEALTH_STYLE.get(row.health, "")
-        table.add_row(
-            escape(name) + (" *" if name == primary else ""),
-            f"[{style}]{escape(health_label(row, now))}[/]" if style else health_label(row, now),
-            rate,
-            _ms(row.avg_latency_ms),
-            _ms(row.p95_latency_ms),
-            str(row.calls),
-            relative(row.last_success, now),
-            relative(row.last_failure, now),
-            _error_cell(name, row.last_error, one_line=not detailed),
-        )
     console = stdout_console()
-    console.print(table)
+    console.print(_provider_table(report, width=console.width, detailed=detailed))
 
     def say(line: str) -> None:  # plain lines are not hard-wrapped: the terminal wraps them
         console.print(line, soft_wrap=True)
 
-    for name, row in report.providers.items():
-        if row.health in ("open", "half_open", "misconfigured") and row.breaker_reason:
-            hint = (
-                f"; after fixing it: collabiq llm reset {name}"
-                if row.health == "misconfigured"
-                else ""
-            )
-            say(f"{escape(name)}: {escape(row.breaker_reason)}{escape(hint)}")
-        if getattr(row, "not_before", None) is not None:
-            until = f"{row.not_before:%Y-%m-%d %H:%M:%S} UTC"
-            say(f"{escape(name)}: asked for quiet (retry-after) until {until}; not called before")
+    for line in attention_lines(report):
+        say(escape(line))
     if detailed:
-        usage = compact_table("Usage and cost")
+        _print_money(console, report)
+        usage = compact_table("Usage and tokens")
         for col in ("provider", "model", "tokens in", "tokens out", "cost", "cost/email"):
             justify = "left" if col in ("provider", "model") else "right"
             usage.add_column(col, no_wrap=True, justify=justify)  # type: ignore[arg-type]
@@ -154,7 +156,7 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
         say(f"strategy:   {report.strategy}")
         say(f"priority:   {escape(order) or '(none)'}")
         say(
-            f"emails:     {t.emails}    total cost: {_usd(t.cost_usd)}"
+            f"emails:     {t.emails}    cost of emails: {_usd(t.cost_usd)}"
             + (
                 f" + unknown ({t.unpriced_emails} emails with no price)"
                 if t.unpriced_emails
@@ -181,3 +183,106 @@ def run_status(*, detailed: bool, as_json: bool) -> int:
             "shared state (spooled; applied by the next collabiq process)"
         )
     return int(ExitCode.OK)
+
+
+def _check(report) -> int:
+    from collabiq_llm.cli.output import err_console_print
+
+    failing = check_failures(report)
+    for line in failing:
+        err_console_print(f"check failed: {line}")
+    if failing:
+        return int(ExitCode.NOT_EXTRACTED)
+    ready = [n for n, r in report.providers.items() if r.health != "not_configured"]
+    err_console_print(f"check passed: {', '.join(ready)} can take calls")
+    return int(ExitCode.OK)
+
+
+def _provider_table(report, *, width: int, detailed: bool):
+    """Provider, health (with its until-time) and last error always; the rest as room allows."""
+    from rich.markup import escape
+
+    from collabiq_llm.cli.tables import Column, fitted_table
+
+    now = report.generated_at
+    rows = report.providers
+    provider = Column("provider", [escape(n) + (" *" if n == report.primary else "") for n in rows])
+    health = Column("health")
+    for row in rows.values():
+        style = _HEALTH_STYLE.get(row.health, "")
+        text = escape(health_label(row, now))
+        health.cells.append(f"[{style}]{text}[/]" if style else text)
+    columns = [
+        provider,
+        health,
+        Column("success", [_success(r) for r in rows.values()], rank=1),
+        Column("avg", [_ms(r.avg_latency_ms) for r in rows.values()], rank=6, justify="right"),
+        Column("p95", [_ms(r.p95_latency_ms) for r in rows.values()], rank=3, justify="right"),
+        Column("calls", [str(r.calls) for r in rows.values()], rank=2, justify="right"),
+        Column("last ok", [relative(r.last_success, now) for r in rows.values()], rank=5),
+        Column("last fail", [relative(r.last_failure, now) for r in rows.values()], rank=4),
+        Column(
+            "last error",
+            [_error_cell(n, r.last_error, one_line=not detailed) for n, r in rows.items()],
+            flexible=True,
+            min_width=20,
+        ),
+    ]
+    return fitted_table("LLM providers", columns, width, fold=detailed)
+
+
+def _print_money(console, report) -> None:
+    """Today / this month / lifetime per provider and in total, with budgets; reconciled:
+    the provider rows add up to the total, and the total splits into emails + other calls."""
+    from rich.markup import escape
+
+    from collabiq_llm.cli.tables import Column, fitted_table
+
+    rows = report.providers
+    t = report.totals
+
+    def budget(r) -> str:
+        parts = []
+        if r.budget_daily_usd is not None:
+            parts.append(f"{_usd(r.budget_daily_usd)}/day")
+        if r.budget_monthly_usd is not None:
+            parts.append(f"{_usd(r.budget_monthly_usd)}/month")
+        return ", ".join(parts) or "-"
+
+    names = [*rows, "total"]
+    columns = [
+        Column("provider", [escape(n) for n in names]),
+        Column(
+            "today",
+            [_usd(r.spent_today_usd) for r in rows.values()] + [_usd(t.today_usd)],
+            justify="right",
+        ),
+        Column(
+            "this month",
+            [_usd(r.spent_month_usd) for r in rows.values()] + [_usd(t.month_usd)],
+            justify="right",
+        ),
+        Column(
+            "lifetime",
+            [_usd(r.cost_usd) for r in rows.values()] + [_usd(t.lifetime_usd)],
+            justify="right",
+        ),
+        Column("budget", [budget(r) for r in rows.values()] + [""], rank=1),
+        Column(
+            "left",
+            [
+                _usd(r.budget_remaining_usd) if r.budget_remaining_usd is not None else "-"
+                for r in rows.values()
+            ]
+            + [""],
+            rank=2,
+            justify="right",
+        ),
+    ]
+    console.print()
+    console.print(fitted_table("Money (UTC days and months)", columns, console.width))
+    console.print(
+        f"lifetime {_usd(t.lifetime_usd)} = emails {_usd(t.cost_usd)} "
+        f"+ outside emails (llm test, unbilled calls) {_usd(t.outside_emails_usd)}",
+        soft_wrap=True,
+    )

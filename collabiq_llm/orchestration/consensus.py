@@ -26,13 +26,12 @@ from collabiq_llm.orchestration.merge import (
 )
 from collabiq_llm.orchestration.outcome import StrategyOutcome
 from collabiq_llm.orchestration.parallel import call_in_parallel
-from collabiq_llm.orchestration.reliability import (
-    Observation,
+from collabiq_llm.providers.base import LLMProvider
+from collabiq_llm.reliability import (
     Reliability,
     confidence_band,
-    estimate_reliability,
+    reliability_from_records,
 )
-from collabiq_llm.providers.base import LLMProvider
 from collabiq_llm.settings import ConsensusSettings
 from collabiq_llm.state.api import AgreementRecord, StateStore
 
@@ -56,13 +55,7 @@ def learned_reliability(store: StateStore, cfg: ConsensusSettings) -> Reliabilit
     except StateError as exc:
         state_unavailable(exc)
         records = []
-    observations = [Observation(tuple(r.providers), r.labels, r.bands) for r in records]
-    return estimate_reliability(
-        observations[-cfg.reliability_window :],
-        coincidence=cfg.coincidence,
-        prior=cfg.reliability_prior,
-        strength=cfg.reliability_strength,
-    )
+    return reliability_from_records(records, cfg)
 
 
 def _answer_confidence(entities: ExtractedEntities, name: str) -> float | None:

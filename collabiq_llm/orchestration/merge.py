@@ -36,7 +36,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from collabiq_llm.entities import CONFIDENCE_KEYS, ConfidenceScores, ExtractedEntities
 from collabiq_llm.normalise import normalise_date, normalise_org_name, normalise_person
-from collabiq_llm.orchestration.reliability import vote_weight
+from collabiq_llm.reliability import vote_weight
 
 NAME_FIELDS = ("person_in_charge", "startup_name", "partner_org")
 VOTED_FIELDS = (*NAME_FIELDS, "date")

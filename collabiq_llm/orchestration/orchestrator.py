@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from collabiq_llm.email.input import EmailInput, as_date
 from collabiq_llm.entities import Attempt, ExtractionResult, ResultMeta, utc_now
-from collabiq_llm.errors import AllProvidersFailed, LLMAPIError
+from collabiq_llm.errors import AllProvidersFailed, InputError, LLMAPIError
 from collabiq_llm.orchestration.best_match import run_best_match
 from collabiq_llm.orchestration.calls import (
     CallContext,
@@ -176,11 +176,12 @@ class Orchestrator:
         received_at: dt.date | None = None,
         email_id: str | None = None,
     ) -> ExtractionResult:
-        """Synchronous API: parse the email if needed, run the strategy, return the result."""
-        if isinstance(email, str):
-            from collabiq_llm.email.parsing import parse_email
+        """Synchronous API: parse the email if needed, run the strategy, return the result.
 
-            email = parse_email(email, received_at=as_date(received_at), email_id=email_id)
+        Inside a running event loop (Jupyter, an async web handler) the work runs on a
+        worker thread with its own loop, since ``asyncio.run`` cannot nest.
+        """
+        email = as_email_input(email, received_at=received_at, email_id=email_id)
 
         async def _run() -> ExtractionResult:
             try:
@@ -188,12 +189,31 @@ class Orchestrator:
             finally:
                 await self.aclose()
 
-        return asyncio.run(_run())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(_run())
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="collabiq") as pool:
+            return pool.submit(asyncio.run, _run()).result()
 
     extract_entities = extract  # the name the plan promises
 
-    async def aextract(self, email: EmailInput, strategy: str | None = None) -> ExtractionResult:
-        """Extract one email with the active strategy; the offline last resort if all fail."""
+    async def aextract(
+        self,
+        email: str | EmailInput,
+        strategy: str | None = None,
+        *,
+        received_at: dt.date | None = None,
+        email_id: str | None = None,
+    ) -> ExtractionResult:
+        """Extract one email with the active strategy; the offline last resort if all fail.
+
+        ``email`` may be raw text (parsed and validated here, before any provider is
+        called) or a ready :class:`EmailInput`.
+        """
+        email = as_email_input(email, received_at=received_at, email_id=email_id)
         name = self.active_strategy(strategy)
         started = self.ctx.monotonic()
         order = self.provider_order(name)
@@ -309,6 +329,19 @@ class Orchestrator:
         from collabiq_llm.provider_check import check_provider
 
         return check_provider(self, name).ok
+
+
+def as_email_input(
+    email: object, *, received_at: dt.date | None = None, email_id: str | None = None
+) -> EmailInput:
+    """Text -> parsed, validated :class:`EmailInput`; anything else is a clear error."""
+    if isinstance(email, EmailInput):
+        return email
+    if isinstance(email, (str, bytes)):
+        from collabiq_llm.email.parsing import parse_email
+
+        return parse_email(email, received_at=as_date(received_at), email_id=email_id)
+    raise InputError(f"email must be text (str) or an EmailInput, not {type(email).__name__}")
 
 
 def _add_cost(total: float | None, cost: float | None) -> float | None:

@@ -108,6 +108,9 @@ class ProviderSnapshot(BaseModel):
     cost_usd: float | None = 0.0  # None when some call had an unknown price
     unpriced_calls: int = 0
     hedges: int = 0
+    spent_today_usd: float = 0.0  # known spend in the current UTC day (every call, tests too)
+    spent_month_usd: float = 0.0  # ... and the current UTC month
+    latency_window_ms: list[float] = Field(default_factory=list)  # recent successes, for metrics
 
 
 class OrchestrationConfig(BaseModel):

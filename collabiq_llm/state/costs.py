@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -125,18 +126,44 @@ def _next_month(now: dt.datetime) -> dt.datetime:
     return dt.datetime(year, month, 1, tzinfo=dt.UTC)
 
 
+def money(value: float | None) -> str:
+    """USD with three significant digits and at least cents: $0.001, $0.0283, $5.00, $1,234.57.
+
+    A $0.001 budget must never be printed as "$0.00"."""
+    if value is None:
+        return "unknown"
+    if value == 0:
+        return "$0.00"
+    decimals = max(2, min(8, 2 - math.floor(math.log10(abs(value)))))
+    text = f"{value:,.{decimals}f}"
+    whole, _, frac = text.partition(".")
+    frac = frac.rstrip("0").ljust(2, "0")
+    return f"{'-' if value < 0 else ''}${whole.lstrip('-')}.{frac}"
+
+
+def next_day(now: dt.datetime) -> dt.datetime:
+    """00:00 UTC after ``now``: when a daily budget resets."""
+    return _next_day(now)
+
+
+def next_month(now: dt.datetime) -> dt.datetime:
+    """The first of next month, 00:00 UTC: when a monthly budget resets."""
+    return _next_month(now)
+
+
 def budget_refusal(
     usage: Usage, now: dt.datetime, daily_usd: float | None, monthly_usd: float | None
 ) -> tuple[str, dt.datetime] | None:
     """(reason, retry_at) when spending has reached a budget, else None."""
     today, month = spent(usage, now)
     if monthly_usd is not None and month >= monthly_usd:
-        reason = f"over monthly budget: ${month:.4f} spent of ${monthly_usd:.2f} this month (UTC)"
+        reason = (
+            f"over monthly budget: {money(month)} spent of {money(monthly_usd)} this month (UTC)"
+        )
         return reason, _next_month(now)
     if daily_usd is not None and today >= daily_usd:
-        return f"over daily budget: ${today:.4f} spent of ${daily_usd:.2f} today (UTC)", _next_day(
-            now
-        )
+        reason = f"over daily budget: {money(today)} spent of {money(daily_usd)} today (UTC)"
+        return reason, _next_day(now)
     return None
 
 
@@ -244,3 +271,62 @@ def ledger_rotation(path: Path, keep: int) -> list[tuple[Path, Path | None]]:
 def ledger_files(path: Path, keep: int) -> list[Path]:
     """All ledger files, oldest first."""
     return [rotated_path(path, n) for n in range(keep, 0, -1)] + [path]
+
+
+# -- reading the ledger ---------------------------------------------------------------------
+
+
+class CostRow(BaseModel):
+    """One line of ``collabiq llm costs``: emails, calls, tokens and money under one key."""
+
+    key: str
+    emails: int = 0
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0  # known part
+    unpriced: int = 0  # emails (or provider calls) whose price was unknown
+
+
+LEDGER_GROUPINGS = ("day", "provider", "strategy")
+
+
+def summarise_ledger(
+    entries: list[LedgerEntry], by: str, since: dt.date | None = None
+) -> tuple[list[CostRow], CostRow]:
+    """(rows, total) of ledger entries on or after ``since`` (UTC), grouped ``by``.
+
+    Rows are sorted by key (days ascending). By provider, an email that called two
+    providers counts once for each, so row emails can add up to more than the total.
+    """
+    if by not in LEDGER_GROUPINGS:
+        raise ValueError(f"unknown grouping {by!r}; choose one of: {', '.join(LEDGER_GROUPINGS)}")
+    rows: dict[str, CostRow] = {}
+    total = CostRow(key="total")
+
+    def bump(row: CostRow, *, emails: int, parts: list, cost: float, unpriced: int) -> None:
+        row.emails += emails
+        row.calls += len(parts)
+        row.input_tokens += sum(p.input_tokens for p in parts)
+        row.output_tokens += sum(p.output_tokens for p in parts)
+        row.cost_usd = _money(row.cost_usd + cost)
+        row.unpriced += unpriced
+
+    for entry in entries:
+        if since is not None and entry.at.astimezone(dt.UTC).date() < since:
+            continue
+        cost, priced = entry_cost(entry)
+        unpriced = 0 if priced else 1
+        bump(total, emails=1, parts=entry.providers, cost=cost, unpriced=unpriced)
+        if by == "provider":
+            for name in dict.fromkeys(p.provider for p in entry.providers):
+                parts = [p for p in entry.providers if p.provider == name]
+                row = rows.setdefault(name, CostRow(key=name))
+                known = sum(p.cost_usd for p in parts if p.cost_usd is not None)
+                missing = sum(1 for p in parts if p.cost_usd is None)
+                bump(row, emails=1, parts=parts, cost=known, unpriced=missing)
+            continue
+        key = day_key(entry.at) if by == "day" else entry.strategy
+        row = rows.setdefault(key, CostRow(key=key))
+        bump(row, emails=1, parts=entry.providers, cost=cost, unpriced=unpriced)
+    return [rows[k] for k in sorted(rows)], total

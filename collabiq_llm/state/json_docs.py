@@ -43,6 +43,7 @@ def provider_snapshot(
     stats = rec.health
     mean, p50, p95 = health.latency_summary(stats)
     usage = rec.usage
+    today, month = costs.spent(usage, now)
     return ProviderSnapshot(
         breaker=state,
         breaker_reason=reason,
@@ -67,6 +68,9 @@ def provider_snapshot(
         cost_usd=None if usage.unpriced_calls else usage.cost_usd,
         unpriced_calls=usage.unpriced_calls,
         hedges=stats.hedges,
+        spent_today_usd=today,
+        spent_month_usd=month,
+        latency_window_ms=list(stats.latencies_ms),
     )
 
 

@@ -328,6 +328,8 @@ class RedisStateStore:
             pipe.lrange(k.provider(name, "latency"), 0, -1)
             pipe.hgetall(k.provider(name, "usage"))
             pipe.lrange(k.provider(name, "first_event"), 0, -1)
+            pipe.hget(k.provider(name, "daily"), costs.day_key(now))
+            pipe.hget(k.provider(name, "monthly"), costs.month_key(now))
         for strategy in strategies:
             pipe.hgetall(k.k("s", strategy))
         for name in email_providers:
@@ -335,13 +337,15 @@ class RedisStateStore:
         got = pipe.execute()
         providers = {}
         for i, name in enumerate(names):
-            blob, stats, kinds, latencies, usage, first = got[6 * i : 6 * i + 6]
+            blob, stats, kinds, latencies, usage, first, today, month = got[8 * i : 8 * i + 8]
             record = rs.provider_record(
                 self._breaker_view(name, blob, now), stats, kinds, latencies, usage, first
             )
+            record.usage.daily = {costs.day_key(now): rs.from_units(today)}
+            record.usage.monthly = {costs.month_key(now): rs.from_units(month)}
             # the JSON backend's view code, so both backends show the same fields
             providers[name] = provider_snapshot(record, self.breaker_cfg, now)
-        rest = got[6 * len(names) :]
+        rest = got[8 * len(names) :]
         by_strategy, by_provider = rest[: len(strategies)], rest[len(strategies) :]
         return StateSnapshot(
             backend=self.backend,

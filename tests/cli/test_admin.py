@@ -48,6 +48,7 @@ class ListedLetter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    id: str
     email_id: str
     received_at: dt.date | None
     strategy: str | None
@@ -113,10 +114,34 @@ def test_llm_test_unknown_provider_is_exit_2_with_choices() -> None:
     )
 
 
-def test_llm_test_default_without_keys_checks_offline() -> None:
+def test_llm_test_default_without_keys_checks_offline_and_says_so_with_exit_4() -> None:
     res = invoke("llm", "test", "--json")
-    assert res.exit_code == 0
+    assert res.exit_code == 4  # nothing remote was tested: not a pass
+    assert "no remote provider is configured" in res.stderr
     assert [r.provider for r in TestReport.model_validate_json(res.stdout).results] == ["offline"]
+
+
+def test_llm_test_timeout_gives_up_on_a_hung_provider(providers: Providers) -> None:
+    providers.claude.set_default(Behaviour.hang())
+    res = invoke("llm", "test", "--timeout", "8", "--json")  # room for a cold SDK import
+    assert res.exit_code == 3, res.stderr
+    results = {r.provider: r for r in TestReport.model_validate_json(res.stdout).results}
+    assert results["gemini"].ok and results["openai"].ok
+    assert results["claude"].error_kind == "timeout"
+    assert results["claude"].error == "no answer within 8 s (--timeout)"
+
+
+def test_llm_test_over_budget_is_a_failure_without_a_call(
+    providers: Providers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLLABIQ_PROVIDERS__GEMINI__BUDGET_DAILY_USD", "0.0001")
+    assert invoke("llm", "test", "gemini").exit_code == 0  # spends $0.000136
+    res = invoke("llm", "test", "gemini", "--json")
+    assert res.exit_code == 3
+    (gemini,) = TestReport.model_validate_json(res.stdout).results
+    assert gemini.error_kind == "over_budget"
+    assert gemini.error == "over daily budget: $0.000136 spent of $0.0001 today (UTC)"
+    assert providers.gemini.request_count == 1  # the second test did not spend
 
 
 def test_llm_test_all_includes_unkeyed_providers(providers: Providers, monkeypatch) -> None:
@@ -248,7 +273,7 @@ def test_dead_letters_list_and_replay(
 
     # still failing: kept, attempts counted, exit 3
     res = invoke("llm", "dead-letters", "replay")
-    assert res.exit_code == 3 and "replayed 0 of 1; 1 still kept" in res.stderr
+    assert res.exit_code == 3 and "replayed 0 of 1 with failover; 1 still kept" in res.stderr
     assert invoke("llm", "dead-letters", "list", "--json").json()[0]["attempts"] == 2
 
     # providers back: replayed, written, then removed
@@ -257,7 +282,7 @@ def test_dead_letters_list_and_replay(
     out = tmp_path / "replayed.jsonl"
     res = invoke("llm", "dead-letters", "replay", "--output", str(out))
     assert res.exit_code == 0, res.stderr
-    assert "replayed 1 of 1; 0 still kept" in res.stderr
+    assert "replayed 1 of 1 with failover; 0 still kept" in res.stderr
     (line,) = out.read_text("utf-8").splitlines()
     result = ExtractionResult.model_validate_json(line)
     assert result.email_id == letter.email_id

@@ -111,7 +111,7 @@ def test_thousand_lines_provider_fails_part_way_then_replay_drains(
     assert replay.exit_code == 0, replay.stderr
     replayed = [ExtractionResult.model_validate_json(x) for x in replay.stdout.splitlines()]
     assert sorted(r.email_id for r in replayed) == sorted(dead)
-    assert f"replayed {len(dead)} of {len(dead)}; 0 still kept" in replay.stderr
+    assert f"replayed {len(dead)} of {len(dead)} with failover; 0 still kept" in replay.stderr
     assert len(box) == 0
 
 

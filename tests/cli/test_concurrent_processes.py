@@ -112,7 +112,17 @@ def test_sixteen_processes_beside_two_cpu_hogs_lose_no_state_event(
         return Behaviour.status(503) if n % 10 == 0 else Behaviour.ok()
 
     providers.gemini.set_default(Behaviour.respond(every_tenth_fails))
-    env = subprocess_env({"COLLABIQ_PRIORITY": '["gemini", "openai"]'})
+    # no hedges and no first-event deadline inside the run: beside the CPU hogs a healthy
+    # emulator's first event can take seconds, and a hedge or hang verdict would add calls
+    # the exact accounting below does not expect (this test is about lost state events)
+    env = subprocess_env(
+        {
+            "COLLABIQ_PRIORITY": '["gemini", "openai"]',
+            "COLLABIQ_FAILOVER__HEDGE": "false",
+            "COLLABIQ_FAILOVER__FIRST_BYTE_DEFAULT_S": "60",
+            "COLLABIQ_FAILOVER__FIRST_BYTE_CAP_S": "60",
+        }
+    )
     hogs = [
         subprocess.Popen(["yes"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(CPU_HOGS)

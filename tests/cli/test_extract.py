@@ -180,7 +180,8 @@ def test_offline_last_resort_answers_when_every_remote_fails(providers: Provider
     result = ExtractionResult.model_validate_json(res.stdout)
     assert result.meta.provider == "offline"
     assert result.meta.degraded and result.meta.fallback_used
-    assert "degraded result (every remote provider failed" in res.stderr
+    assert "degraded result (answered by the offline extractor): gemini server:" in res.stderr
+    assert "claude server:" in res.stderr and "openai server:" in res.stderr
 
 
 # ---- --jsonl ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Literal
@@ -11,6 +12,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, ConfigDict
 
+from collabiq_llm.state.costs import money
 from collabiq_llm.status import StatusReport
 from tests.cli.conftest import ANSI, SAMPLES, Providers, invoke, run_cli, subprocess_env
 from tests.emulators import Behaviour
@@ -26,7 +28,15 @@ class DocumentedProvider(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
     health: Literal[
-        "healthy", "unhealthy", "open", "half_open", "misconfigured", "not_configured", "untested"
+        "healthy",
+        "degraded",
+        "open",
+        "half_open",
+        "rate_limited",
+        "over_budget",
+        "misconfigured",
+        "not_configured",
+        "untested",
     ]
     breaker: Literal["closed", "open", "half_open"]
     calls: int
@@ -106,7 +116,7 @@ def test_status_json_shape_and_counts(providers: Providers, isolated_home: Path)
         assert dt.datetime.fromisoformat(row.last_success or "").tzinfo is not None
 
 
-@pytest.mark.parametrize("width", [100, 120])
+@pytest.mark.parametrize("width", [120, 200])
 def test_status_table_readable_at_terminal_width(
     width: int, providers: Providers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,10 +151,14 @@ def test_status_detailed_adds_usage_strategy_thresholds_and_state(
     out = res.stdout
     tables = [line for line in out.splitlines() if ":" not in line.split(" ")[0]]
     assert all(len(line) <= 100 for line in tables)  # "key: value" lines wrap in the terminal
-    assert "Usage and cost" in out
+    assert "Usage and tokens" in out and "Money (UTC days and months)" in out
     usage = next(line for line in out.splitlines() if "gemini-2.5-flash" in line)
     assert usage.split()[:4] == ["gemini", "gemini-2.5-flash", "120", "40"]
-    assert f"${GEMINI_CALL:.4f}" in usage
+    assert money(GEMINI_CALL) in usage
+    spend = next(line for line in out.splitlines() if line.startswith("gemini ") and "$" in line)
+    assert spend.split()[1:4] == [money(GEMINI_CALL)] * 3  # today, this month, lifetime
+    total = next(line for line in out.splitlines() if line.startswith("total "))
+    assert total.split()[1:4] == [money(GEMINI_CALL)] * 3
     assert "strategy:   failover" in out
     assert "priority:   gemini (primary) -> claude -> openai -> offline" in out
     assert "emails:     1" in out
@@ -175,7 +189,7 @@ def _record(provider: str, *, ok: bool, kind: str | None = None, n: int = 1) -> 
 
 
 def test_health_labels(providers: Providers, monkeypatch: pytest.MonkeyPatch) -> None:
-    """healthy / unhealthy / open with "retry in N s" / misconfigured / half-open."""
+    """healthy / degraded / open with "retry at HH:MM:SS UTC" / misconfigured / half-open."""
     _record("gemini", ok=True)
     _record("claude", ok=False, kind="server", n=5)  # threshold 5 -> open for 60 s
     _record("openai", ok=False, kind="auth")  # 401/403 -> open at once, misconfigured
@@ -185,10 +199,11 @@ def test_health_labels(providers: Providers, monkeypatch: pytest.MonkeyPatch) ->
     res = invoke("llm", "status")
     rows = {line.split()[0]: line for line in res.stdout.splitlines() if line.strip()}
     assert " healthy " in rows["gemini"]
-    assert "open (retry in 60 s)" in rows["claude"] or "open (retry in 59 s)" in rows["claude"]
+    assert re.search(r" open \(retry at \d\d:\d\d:\d\d UTC\) ", rows["claude"])
     assert " misconfigured " in rows["openai"]
     assert " half-open " in rows["offline"]
-    assert "openai: authentication/permission error: fix the API key" in res.stdout
+    assert "openai: misconfigured (retry at" in res.stdout
+    assert "authentication/permission error: fix the API key" in res.stdout
     assert "collabiq llm reset openai" in res.stdout
     report = status_json()
     assert report.providers["openai"].health == "misconfigured"
@@ -197,8 +212,11 @@ def test_health_labels(providers: Providers, monkeypatch: pytest.MonkeyPatch) ->
     assert report.providers["claude"].consecutive_failures == 5
     assert report.providers["offline"].health == "half_open"
     _record("gemini", ok=False, kind="timeout")  # a failure below the threshold
-    assert status_json().providers["gemini"].health == "unhealthy"
-    assert " unhealthy " in invoke("llm", "status").stdout
+    assert status_json().providers["gemini"].health == "degraded"
+    assert " degraded " in invoke("llm", "status").stdout
+    assert (
+        "gemini: degraded: last 1 call(s) failed, circuit closed" in invoke("llm", "status").stdout
+    )
 
 
 def test_success_counts_leave_out_cancelled_hedges_and_own_bad_requests() -> None:

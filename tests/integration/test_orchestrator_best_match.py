@@ -139,7 +139,9 @@ def test_answer_after_the_window_is_ignored(
         "openai": answer("이영희", 0.78, latency_s=0.1),
         "local": answer("최고야", 0.99, latency_s=20.0),
     }
-    local = remote(local_emu, "openai", api="chat", name="local")
+    # its first-event deadline (1.5 s with no history) is moved past the window, so the
+    # window is what ends its wait, not a hang
+    local = remote(local_emu, "openai", api="chat", name="local", first_byte_timeout_s=30.0)
     providers = [remote(trio[k]) for k in ("gemini", "claude", "openai")] + [local]
     # a window far longer than the three 0.1 s answers and far shorter than the fourth's
     # 20 s: a busy machine cannot move an answer to the other side of it

@@ -175,7 +175,7 @@ def test_budget_skips_provider_with_a_clear_reason(folder: Path, clock: Clock) -
     s.record_call(call(input_tokens=527_000, output_tokens=108_000, cost_usd=3.201))
     permit = s.acquire("claude", budget_daily_usd=5.0, budget_monthly_usd=100.0)
     assert not permit.allowed
-    assert permit.reason == "over daily budget: $6.4020 spent of $5.00 today (UTC)"
+    assert permit.reason == "over daily budget: $6.40 spent of $5.00 today (UTC)"
     assert permit.retry_at == dt.datetime(2025, 11, 3, tzinfo=dt.UTC)
     clock.advance(86_400)
     assert s.acquire("claude", budget_daily_usd=5.0).allowed

@@ -71,6 +71,20 @@ result = orchestrator.extract(text, strategy="failover", received_at=dt.date(202
 print(result.model_dump(mode="json", include={"startup_name", "partner_org", "date"}))
 status = orchestrator.get_provider_status()
 print(status.strategy, status.primary, status.totals.emails, status.providers["offline"].health)
+
+# from async code (Jupyter, a web handler): await aextract(text), or call extract() as usual
+import asyncio
+
+from collabiq_llm import aextract
+
+
+async def main():
+    first = await aextract("오늘 본봄과 한빛유통이 PoC 계약을 체결했습니다. 담당자: 김민수")
+    second = extract("오늘 본봄과 한빛유통이 PoC 계약을 체결했습니다.")  # on a worker thread
+    print(first.startup_name, second.partner_org)
+
+
+asyncio.run(main())
 """
 
 
@@ -322,6 +336,10 @@ def capture_providers(root: Path) -> dict[str, list[str]]:
         )
         cap.run("dead-letters", ["llm", "dead-letters"])
         cap.run("dead-letters", ["llm", "dead-letters", "list", "--json"])
+        letter_id = _first_letter(cap)
+        cap.run("dead-letters", ["llm", "dead-letters", "show", letter_id])
+        # still down, last resort on: the offline answer is degraded, so the letter stays
+        cap.run("dead-letters", ["llm", "dead-letters", "replay", letter_id, "--json"])
         for name, emu in emus.items():
             emu.set_default(Behaviour.respond(_oracle(name, PROVIDERS[name][2])))
         cap.run(
@@ -330,7 +348,96 @@ def capture_providers(root: Path) -> dict[str, list[str]]:
             cwd=workdir,
         )
         cap.run("dead-letters", ["llm", "dead-letters"])
+        for emu in emus.values():  # one more kept email, to show drop
+            emu.set_default(Behaviour.status(503))
+        _silent(cap, ["llm", "extract", "data/samples/forwarded_thread.eml"], env=no_last_resort)
+        for name, emu in emus.items():
+            emu.set_default(Behaviour.respond(_oracle(name, PROVIDERS[name][2])))
+        cap.run("dead-letters", ["llm", "dead-letters", "drop", _first_letter(cap)])
+
+        cap.run("costs", ["llm", "costs"])
+        cap.run("costs", ["llm", "costs", "--by", "provider"])
+        cap.run("costs", ["llm", "costs", "--by", "strategy", "--json"])
+        cap.run("metrics", ["llm", "metrics"], show=_metrics_excerpt)
         return cap.blocks
+
+
+def _first_letter(cap: Capture) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "collabiq_llm.cli.app", "llm", "dead-letters", "--json"],
+        capture_output=True,
+        env=cap.env,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(proc.stdout)[0]["id"]
+
+
+def _metrics_excerpt(text: str) -> str:
+    """Gemini's lines of each family (the others look the same), cut after the buckets."""
+    keep = []
+    for line in text.splitlines():
+        if line.startswith("#") or 'provider="' not in line or 'provider="gemini"' in line:
+            keep.append(line)
+    return "\n".join(keep) + "\n# … (the same for claude, openai and offline)"
+
+
+def capture_operator(root: Path) -> dict[str, list[str]]:
+    """A spent budget, the health check, the money and the configuration."""
+    home = root / "ops-home"
+    workdir = root / "ops-work"
+    workdir.mkdir()
+    with emulators() as emus:
+        env = _base_env(home)
+        for emu in emus.values():
+            env.update(env_for(emu))
+        env["COLLABIQ_PROVIDERS__GEMINI__BUDGET_DAILY_USD"] = "0.001"
+        cap = Capture(home, env, workdir)
+        cap.run("check", ["llm", "status", "--check"])
+        for sample in ("ko_pilot_kickoff.eml", "en_partnership.eml"):
+            _silent(cap, ["llm", "extract", f"data/samples/{sample}"])
+        _silent(cap, ["llm", "test", "openai"])
+        cap.run(
+            "check",
+            ["llm", "status"],
+            shown="collabiq llm status    # with budget_daily_usd = 0.001 for gemini",
+        )
+        cap.run("check", ["llm", "status", "--check"])
+        cap.run("check", ["llm", "status", "--detailed"], show=_money_only)
+        _silent(cap, ["llm", "set-strategy", "failover", "--providers", "gemini"])
+        cap.run(
+            "check",
+            ["llm", "extract", "data/samples/ko_reply_quoted.eml"],
+            shown="collabiq llm extract data/samples/ko_reply_quoted.eml > /dev/null"
+            "    # only gemini in the order",
+            show=lambda text: "\n".join(x for x in text.splitlines() if not x.startswith("{")),
+        )
+        cap.run("manners", ["--version"])
+        cap.run("manners", ["llm", "costs", "-h"])
+        cap.run(
+            "config",
+            ["config", "show"],
+            env={"COLLABIQ_FAILOVER__HEDGE": "false"},
+            shown="COLLABIQ_FAILOVER__HEDGE=false collabiq config show",
+            show=_config_excerpt,
+        )
+        cap.run("config", ["config", "path"])
+        cap.run("config", ["config", "path", "--all"])
+        return cap.blocks
+
+
+def _money_only(text: str) -> str:
+    lines = text.splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith("Money"))
+    end = next(i for i, x in enumerate(lines) if x.startswith("lifetime "))
+    return "\n".join(["…", *lines[start : end + 1], "…"])
+
+
+def _config_excerpt(text: str) -> str:
+    skip = ("prices.", "providers.claude.", "providers.openai.", "providers.offline.")
+    lines = [x for x in text.splitlines() if not x.startswith(skip)]
+    return "\n".join(lines) + "\n(prices.* and the other providers' lines left out here)"
 
 
 def _sample(name: str) -> str:
@@ -340,13 +447,13 @@ def _sample(name: str) -> str:
     return parse_email((REPO / "data" / "samples" / name).read_bytes()).text
 
 
-def _silent(cap: Capture, args: list[str]) -> None:
+def _silent(cap: Capture, args: list[str], env: dict[str, str] | None = None) -> None:
     """A step the README does not show (it only shapes the state shown next)."""
     subprocess.run(
         [sys.executable, "-m", "collabiq_llm.cli.app", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=cap.env,
+        env={**cap.env, **(env or {})},
         cwd=REPO,
         timeout=300,
         check=False,
@@ -384,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         blocks = capture_offline(root)
         blocks.update(capture_providers(root))
+        blocks.update(capture_operator(root))
     rendered = render(blocks)
     if args.print:
         for name, text in rendered.items():

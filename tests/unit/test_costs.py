@@ -126,7 +126,7 @@ def test_budget_refusal_daily_and_monthly() -> None:
     assert costs.budget_refusal(usage, T0, None, None) is None
     assert costs.budget_refusal(usage, T0, 10.0, 100.0) is None
     reason, retry_at = costs.budget_refusal(usage, T0, 5.0, None) or ("", None)
-    assert reason == "over daily budget: $5.0000 spent of $5.00 today (UTC)"
+    assert reason == "over daily budget: $5.00 spent of $5.00 today (UTC)"
     assert retry_at == dt.datetime(2025, 11, 3, tzinfo=dt.UTC)
     reason, retry_at = costs.budget_refusal(usage, T0, None, 4.0) or ("", None)
     assert reason.startswith("over monthly budget")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collabiq_llm.orchestration.reliability import (
+from collabiq_llm.reliability import (
     RELIABILITY_FIELDS,
     Observation,
     estimate_reliability,

@@ -29,6 +29,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 RELIABILITY_FIELDS: tuple[str, ...] = ("person_in_charge", "startup_name", "partner_org", "date")
 MIN_ACCURACY = 0.02
@@ -326,3 +327,15 @@ __all__ = [
     "solve_accuracies",
     "vote_weight",
 ]
+
+
+def reliability_from_records(records: Sequence[Any], cfg: Any) -> Reliability:
+    """Provider accuracies from stored agreement records (``AgreementRecord``) under the
+    ``[consensus]`` settings: what consensus weighs votes by, and what status shows."""
+    observations = [Observation(tuple(r.providers), r.labels, r.bands) for r in records]
+    return estimate_reliability(
+        observations[-cfg.reliability_window :],
+        coincidence=cfg.coincidence,
+        prior=cfg.reliability_prior,
+        strength=cfg.reliability_strength,
+    )

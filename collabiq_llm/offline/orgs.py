@@ -1,11 +1,14 @@
 """Which organisations an email is about, and which one is the startup.
 
 Order of evidence: an explicit label (스타트업명:, 협업기관:, Partner:) > the known-company
-directory (its entries say whether they are a startup or a partner) > sentence
-patterns ("A와 B의 협업", "A signed ... with B", "between A and B", "A x B" in the
-subject). When patterns alone cannot tell the roles apart, a partner-like word
-(은행, 그룹, 재단, Bank, University, ...) decides, and otherwise word order does,
-with a low "guess" confidence.
+directory (its entries say whether they are a startup or a partner) > the email's
+structure (the sender's own company from its address, signature or self-introduction;
+the addressee's company when the user's own organisation wrote; a "[X]" subject tag)
+> sentence patterns ("A와 B의 협업", "A signed ... with B", "between A and B", "A x B"
+in the subject) > institution words and legal forms (…은행, …Agency, ㈜X, X Inc.).
+When patterns alone cannot tell the roles apart, a partner-like word (은행, 그룹, 재단,
+Bank, University, ...) decides, and otherwise word order does, with a low "guess"
+confidence. The user's own organisation (``OwnOrg``) is never a startup or partner.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-from collabiq_llm.companies import KO_PARTICLES, CompanyDirectory
+from collabiq_llm.companies import KO_PARTICLES, CompanyDirectory, OwnOrg
 from collabiq_llm.email.dates import COLLAB_WORDS
+from collabiq_llm.offline import cues
 from collabiq_llm.offline.rules import KO_TITLES, Found, is_korean_name, words
 
 Shape = Literal["pair-startup-first", "pair-partner-first", "with", "counterpart"]
@@ -120,6 +124,9 @@ class _Evidence:
     startupish: list[_Cand]
     partnerish: list[_Cand]
     sender: list[_Cand]
+    addressee: list[_Cand]
+    institutions: list[_Cand]
+    legal: list[_Cand]
 
 
 def clean_name(raw: str) -> str:
@@ -137,30 +144,41 @@ def clean_name(raw: str) -> str:
     return " ".join(words).strip(" .,:;-'\"()[]")
 
 
-def _acceptable(name: str, text: str, people: set[str]) -> bool:
-    if len(name) < 2 or name in people or name.isdigit():
+def _acceptable(name: str, text: str, people: set[str], own: OwnOrg) -> bool:
+    if len(name) < 2 or name in people or name.isdigit() or own.is_own(name):
         return False
     if name in _STOP_KO or name.lower() in _STOP_EN or COLLAB_WORDS.fullmatch(name):
         return False
-    if _DEPARTMENT.search(name) or _INVESTOR.search(name):
-        return False  # a team inside a company, or the investor (the email's recipient)
+    if _DEPARTMENT.search(name) or (not own.names and _INVESTOR.search(name)):
+        return False  # a team inside a company, or (own org unknown) the investor reading
+    if _PROGRAM.search(name):
+        return False
     # "김철수 매니저와" is a person, not a company ("본봄 대표" is still the company)
     titled = re.search(re.escape(name) + r"\s?(?:" + KO_TITLES + r")(?![가-힣])", text)
     return not (titled and is_korean_name(name))
 
 
+_PROGRAM = re.compile(
+    r"\b(?:program|programme|accelerat\w*|demo day|batch|cohort|initiative|challenge|summit|"
+    r"newsletter|fund)$|(?:프로그램|오픈이노베이션|액셀러레이팅|데모데이|공모전|챌린지|기수|뉴스레터)$",
+    re.IGNORECASE,
+)
+
+
 class _Resolver:
-    def __init__(self, directory: CompanyDirectory, text: str, people: set[str]) -> None:
-        self.directory, self.text, self.people = directory, text, people
+    def __init__(
+        self, directory: CompanyDirectory, text: str, people: set[str], own: OwnOrg
+    ) -> None:
+        self.directory, self.text, self.people, self.own = directory, text, people, own
 
     def __call__(self, raw: str, start: int) -> _Cand | None:
         name = clean_name(raw)
-        if not name:
+        if not name or self.own.is_own(name):
             return None
         match = self.directory.match(name)
-        if match is not None and match.score >= 0.85:
+        if match is not None and match.score >= 0.85 and not self.own.is_own(match.canonical):
             return _Cand(match.canonical, start, match.kind, match.score)
-        return _Cand(name, start) if _acceptable(name, self.text, self.people) else None
+        return _Cand(name, start) if _acceptable(name, self.text, self.people, self.own) else None
 
 
 def line_start_of(text: str, pos: int) -> int:
@@ -190,20 +208,42 @@ def _sender_orgs(text: str, people: set[str]) -> list[str]:
     return [m.group("a") for pattern in patterns for m in pattern.finditer(text)]
 
 
-def _collect(subject: str, body: str, directory: CompanyDirectory, people: set[str]) -> _Evidence:
+@dataclass(frozen=True)
+class Parties:
+    """Who is writing to whom: the From and To/Cc entries ("Name <addr>")."""
+
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+
+
+def _collect(
+    subject: str, body: str, directory: CompanyDirectory, people: set[str], own: OwnOrg
+) -> _Evidence:
     text = subject + "\n" + body
-    resolve = _Resolver(directory, text, people)
-    ev = _Evidence({}, [], [], [], [], [])
+    resolve = _Resolver(directory, text, people, own)
+    ev = _Evidence({}, [], [], [], [], [], [], [], [])
+
+    def add(target: list[_Cand], hits: list[tuple[str, int]], offset: int = 0) -> None:
+        for raw, start in hits:
+            if (cand := resolve(raw, start + offset)) is not None:
+                target.append(cand)
+
     for m in _LABEL.finditer(text):
         value = re.sub(rf"^\s*(?:{_KO_AFFIX})\s*", "", m.group("v"))
         cand = resolve(re.split(r"[(/,;|]|\s-\s", value)[0], m.start("v"))
         role = "startup" if m.group("s") else "partner"
         if cand is not None and role not in ev.labels:
             ev.labels[role] = cand
-    ev.known = [_Cand(m.canonical, m.start, m.kind, m.score) for m in directory.find_in_text(text)]
-    for raw in _sender_orgs(text, people):
-        if (cand := resolve(raw, 0)) is not None:
-            ev.sender.append(cand)
+    ev.known = [
+        _Cand(m.canonical, m.start, m.kind, m.score)
+        for m in directory.find_in_text(text)
+        if not own.is_own(m.canonical) and not own.is_own(m.surface)
+    ]
+    add(ev.sender, [(raw, 0) for raw in _sender_orgs(text, people)])
+    add(ev.sender, cues.signature_orgs(body), len(subject) + 1)
+    add(ev.addressee, cues.salutation_orgs(body), len(subject) + 1)
+    add(ev.institutions, cues.institution_orgs(text))
+    add(ev.legal, cues.legal_form_orgs(text))
     tag = _SUBJECT_TAG.match(subject)
     if tag and (cand := resolve(tag.group("a"), 0)) is not None:
         ev.startupish.append(cand)
@@ -242,11 +282,41 @@ def _most_mentioned(cands: list[_Cand], kind: str, exclude: set[str]) -> _Cand |
     return max(named, key=lambda c: (counts[c.name], -c.start))
 
 
+def _by_domain(ev: _Evidence, directory: CompanyDirectory, addresses: list[str]) -> list[_Cand]:
+    """Candidates whose (Latin) name or directory alias the addresses' domains spell."""
+    labels = [d for d in (cues.domain_label(a) for a in addresses) if d]
+    if not labels:
+        return []
+    everyone = [
+        *ev.labels.values(), *ev.known, *ev.sender, *ev.addressee, *ev.startupish,
+        *ev.partnerish, *ev.institutions, *ev.legal, *(c for p in ev.pairs for c in p[:2]),
+    ]  # fmt: skip
+    out = []
+    for cand in everyone:
+        company = directory.get(cand.name)
+        spellings = company.spellings if company else (cand.name,)
+        if any(cues.spells(label, s) for label in labels for s in spellings):
+            out.append(cand)
+    return out
+
+
+def _is_partnerish(cand: _Cand) -> bool:
+    return cand.kind == "partner" or (cand.kind is None and bool(_PARTNER_WORDS.search(cand.name)))
+
+
 def find_orgs(
-    subject: str, body: str, directory: CompanyDirectory, people: set[str]
+    subject: str,
+    body: str,
+    directory: CompanyDirectory,
+    people: set[str],
+    parties: Parties | None = None,
+    own: OwnOrg | None = None,
 ) -> tuple[Found | None, Found | None]:
-    """(startup, partner) with confidences: label 0.9, directory ≈0.8, pattern ≈0.55, guess 0.35."""
-    ev = _collect(subject, body, directory, people)
+    """(startup, partner) with confidences: label 0.9, directory ≈0.8, structure ≈0.6,
+    pattern ≈0.55, institution/legal form ≈0.45, guess 0.35."""
+    own = (own or OwnOrg()) | directory.own_org
+    parties = parties or Parties()
+    ev = _collect(subject, body, directory, people, own)
     roles: dict[str, Found] = {r: Found(c.name, 0.9, c.start) for r, c in ev.labels.items()}
 
     def taken() -> set[str]:
@@ -254,7 +324,12 @@ def find_orgs(
 
     def put(role: str, cand: _Cand | None, conf: float) -> None:
         if cand is not None and role not in roles and cand.name not in taken():
-            roles[role] = Found(cand.name, round(conf, 2), cand.start)
+            if not own.is_own(cand.name):
+                roles[role] = Found(cand.name, round(conf, 2), cand.start)
+
+    def put_org(cand: _Cand, conf: float) -> None:
+        """A company whose role only its kind or its words tell."""
+        put("partner" if _is_partnerish(cand) else "startup", cand, conf)
 
     for role in ("startup", "partner"):
         best = _most_mentioned(ev.known, role, taken())
@@ -266,6 +341,18 @@ def find_orgs(
                 this_role = next((r for r, f in roles.items() if f.value == this.name), this.kind)
                 if this_role in ("startup", "partner"):
                     put("partner" if this_role == "startup" else "startup", other, 0.6)
+    # the email's structure: who writes, to whom
+    own_sender = bool(parties.sender) and (
+        own.owns_address(parties.sender) or own.is_own(cues.display_name(parties.sender))
+    )
+    if own_sender:  # the user's organisation wrote: the addressee is the startup
+        others = [r for r in parties.recipients if not own.owns_address(r)]
+        for cand in _by_domain(ev, directory, others) + ev.addressee:
+            put("startup", cand, 0.6)
+    else:
+        writer = _by_domain(ev, directory, [parties.sender] if parties.sender else [])
+        for cand in writer + ev.sender:
+            put_org(cand, 0.6)
     for cand in ev.startupish:
         put("startup", cand, 0.55)
     for a, b, shape in ev.pairs:  # neither known: partner-like words, else word order (a guess)
@@ -284,8 +371,13 @@ def find_orgs(
                 cand,
                 0.55,
             )
-    for cand in ev.sender:  # the sender's own company is usually the startup reporting
-        put("startup" if not _PARTNER_WORDS.search(cand.name) else "partner", cand, 0.45)
+    for cand in ev.institutions:
+        put("partner", cand, 0.45)
+    if not own_sender:
+        for cand in ev.addressee:
+            put_org(cand, 0.4)
+    for cand in ev.legal:
+        put_org(cand, 0.4)
     extra = _most_mentioned(ev.known, "startup", taken())  # two startups working together
     put("partner", extra, 0.5)
     return roles.get("startup"), roles.get("partner")

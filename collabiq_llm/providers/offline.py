@@ -14,10 +14,10 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from collabiq_llm.companies import CompanyDirectory, load_directory
+from collabiq_llm.companies import CompanyDirectory, OwnOrg, load_directory
 from collabiq_llm.email.input import EmailInput
 from collabiq_llm.entities import ConfidenceScores, ExtractedEntities
-from collabiq_llm.offline.orgs import find_orgs
+from collabiq_llm.offline.orgs import Parties, find_orgs
 from collabiq_llm.offline.rules import find_date, find_details, find_person, split_email
 from collabiq_llm.providers.base import LLMProvider, ProviderResult
 from collabiq_llm.settings import ProviderConfig, Settings, default_config_dir
@@ -42,15 +42,18 @@ def load_directory_or_empty(path: Path) -> CompanyDirectory:
         return CompanyDirectory(())
 
 
-def extract_offline(email: EmailInput, directory: CompanyDirectory) -> ExtractedEntities:
-    """The whole rule pipeline for one email: pure, no I/O (the directory is passed in)."""
+def extract_offline(
+    email: EmailInput, directory: CompanyDirectory, own: OwnOrg | None = None
+) -> ExtractedEntities:
+    """The whole rule pipeline for one email: pure, no I/O (directory and own org passed in)."""
     parts = split_email(email.text, email.received_at)
     company_names = {c.name for c in directory.companies} | {
         a for c in directory.companies for a in c.aliases
     }
     person = find_person(parts.body, company_names)
     people = {person.value} if person else set()
-    startup, partner = find_orgs(parts.subject, parts.body, directory, people)
+    parties = Parties(email.sender, email.recipients)
+    startup, partner = find_orgs(parts.subject, parts.body, directory, people, parties, own)
     if person is not None and person.value in {f.value for f in (startup, partner) if f}:
         person = None
     org_names = [f.value for f in (startup, partner) if f]

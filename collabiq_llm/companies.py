@@ -24,11 +24,11 @@ from collabiq_llm.normalise import normalise_org_name
 
 __all__ = [
     "Company",
-    "OwnOrg",
     "CompanyDirectory",
     "CompanyMatch",
     "CompanyMention",
     "Kind",
+    "OwnOrg",
     "load_directory",
     "normalise_org_name",
     "org_key",

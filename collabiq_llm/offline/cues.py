@@ -75,7 +75,20 @@ _EN_GREETING_TEAM = re.compile(
     rf"(?m)^[ \t]*(?:Hi|Hello|Dear|Hey)[ \t]+(?P<n>{_EN_ORG})[ \t]+team\b"
 )
 _FREE_MAIL = frozenset(
-    "gmail naver daum hanmail kakao outlook hotmail yahoo icloud nate proton protonmail".split()
+    [
+        "gmail",
+        "naver",
+        "daum",
+        "hanmail",
+        "kakao",
+        "outlook",
+        "hotmail",
+        "yahoo",
+        "icloud",
+        "nate",
+        "proton",
+        "protonmail",
+    ]
 )
 
 

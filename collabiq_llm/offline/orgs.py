@@ -22,6 +22,7 @@ from typing import Literal
 from collabiq_llm.companies import KO_PARTICLES, CompanyDirectory, OwnOrg
 from collabiq_llm.email.dates import COLLAB_WORDS
 from collabiq_llm.offline import cues
+from collabiq_llm.offline.lexicon import is_common_word
 from collabiq_llm.offline.rules import KO_TITLES, Found, is_korean_name, words
 
 Shape = Literal["pair-startup-first", "pair-partner-first", "with", "counterpart"]
@@ -39,12 +40,8 @@ NAME_EN = (
 )
 NAME = f"(?:{NAME_KO}|{NAME_EN})"
 _PARTNER_WORDS = re.compile(
-    r"(?:그룹|전자|유통|백화점|마트|은행|증권|보험|생명|화재|카드|캐피탈|건설|물산|상사|제약|식품|통신|"
-    r"텔레콤|항공|해운|물류|중공업|화학|공사|공단|재단|협회|진흥원|연구원|연구소|대학교|대학|센터|"
-    r"병원|청|부|시|구청|위원회|홀딩스)$"
-    r"|\b(?:group|holdings|bank|university|foundation|association|agency|institute|ministry|"
-    r"electronics|department store|insurance|securities|telecom|airlines|pharma\w*|hospital|"
-    r"retail|logistics|motors|center|centre|council|city)$",
+    rf"(?:{cues.KO_INSTITUTION}|상사|공사|공단|대학|연구원|부|시)(?:[ \t]?산학협력단)?$"
+    rf"|\b(?:{cues.EN_INSTITUTION}|electronics|city|pharma\w*)$",
     re.IGNORECASE,
 )
 _STOP_KO = words(
@@ -60,7 +57,8 @@ _STOP_EN = words(
     "last monday tuesday wednesday thursday friday saturday sunday january february",
     "march april may june july august september october november december jan feb mar",
     "apr jun jul aug sep sept oct nov dec best regards poc mou kickoff kick-off contract",
-    "agreement deal ceo cto external internal",
+    "agreement deal ceo cto external internal announce announces announced sign signs",
+    "launch launches kick kicks complete completes to for on at from via program manager",
 )
 _LABEL = re.compile(
     r"(?im)^[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?\[?(?:"
@@ -133,7 +131,7 @@ def clean_name(raw: str) -> str:
     """A name as written, minus particles, corporate affixes and stray punctuation."""
     name = unicodedata.normalize("NFKC", raw).strip()
     name = re.sub(rf"^(?:{_KO_AFFIX})\s*|\s*(?:{_KO_AFFIX})$", "", name)
-    name = re.sub(r",?\s*(?:Co\.?,?\s*Ltd\.?|Inc\.?|Corp\.?|Ltd\.?|LLC)$", "", name)
+    name = re.sub(r",?\s*(?:Co\.?,?\s*Ltd\.?|Inc\.?|Corp\.?|Ltd\.?|LLC|Co\.?)$", "", name)
     if re.search(r"[가-힣]$", name):
         name = KO_PARTICLES.sub("", name)
     words = name.split()
@@ -158,6 +156,7 @@ def _acceptable(name: str, text: str, people: set[str], own: OwnOrg) -> bool:
     return not (titled and is_korean_name(name))
 
 
+USE_LEXICON = True
 _PROGRAM = re.compile(
     r"\b(?:program|programme|accelerat\w*|demo day|batch|cohort|initiative|challenge|summit|"
     r"newsletter|fund)$|(?:프로그램|오픈이노베이션|액셀러레이팅|데모데이|공모전|챌린지|기수|뉴스레터)$",
@@ -171,14 +170,20 @@ class _Resolver:
     ) -> None:
         self.directory, self.text, self.people, self.own = directory, text, people, own
 
-    def __call__(self, raw: str, start: int) -> _Cand | None:
+    def __call__(self, raw: str, start: int, *, marked: bool = False) -> _Cand | None:
+        """``marked``: a legal form or institution word already says it is an organisation;
+        otherwise a plain dictionary word (회의록, 일정 변경) is not taken for a name."""
         name = clean_name(raw)
         if not name or self.own.is_own(name):
             return None
         match = self.directory.match(name)
         if match is not None and match.score >= 0.85 and not self.own.is_own(match.canonical):
             return _Cand(match.canonical, start, match.kind, match.score)
-        return _Cand(name, start) if _acceptable(name, self.text, self.people, self.own) else None
+        if not _acceptable(name, self.text, self.people, self.own):
+            return None
+        if not marked and USE_LEXICON and is_common_word(name):
+            return None
+        return _Cand(name, start)
 
 
 def line_start_of(text: str, pos: int) -> int:
@@ -223,14 +228,16 @@ def _collect(
     resolve = _Resolver(directory, text, people, own)
     ev = _Evidence({}, [], [], [], [], [], [], [], [])
 
-    def add(target: list[_Cand], hits: list[tuple[str, int]], offset: int = 0) -> None:
+    def add(
+        target: list[_Cand], hits: list[tuple[str, int]], offset: int = 0, marked: bool = False
+    ) -> None:
         for raw, start in hits:
-            if (cand := resolve(raw, start + offset)) is not None:
+            if (cand := resolve(raw, start + offset, marked=marked)) is not None:
                 target.append(cand)
 
     for m in _LABEL.finditer(text):
         value = re.sub(rf"^\s*(?:{_KO_AFFIX})\s*", "", m.group("v"))
-        cand = resolve(re.split(r"[(/,;|]|\s-\s", value)[0], m.start("v"))
+        cand = resolve(re.split(r"[(/,;|]|\s-\s", value)[0], m.start("v"), marked=True)
         role = "startup" if m.group("s") else "partner"
         if cand is not None and role not in ev.labels:
             ev.labels[role] = cand
@@ -242,8 +249,8 @@ def _collect(
     add(ev.sender, [(raw, 0) for raw in _sender_orgs(text, people)])
     add(ev.sender, cues.signature_orgs(body), len(subject) + 1)
     add(ev.addressee, cues.salutation_orgs(body), len(subject) + 1)
-    add(ev.institutions, cues.institution_orgs(text))
-    add(ev.legal, cues.legal_form_orgs(text))
+    add(ev.institutions, cues.institution_orgs(text), marked=True)
+    add(ev.legal, cues.legal_form_orgs(text), marked=True)
     tag = _SUBJECT_TAG.match(subject)
     if tag and (cand := resolve(tag.group("a"), 0)) is not None:
         ev.startupish.append(cand)
@@ -282,17 +289,22 @@ def _most_mentioned(cands: list[_Cand], kind: str, exclude: set[str]) -> _Cand |
     return max(named, key=lambda c: (counts[c.name], -c.start))
 
 
+def _everyone(ev: _Evidence) -> list[_Cand]:
+    """Every candidate found, in the order of the text."""
+    cands = [
+        *ev.labels.values(), *ev.known, *ev.sender, *ev.addressee, *ev.startupish,
+        *ev.partnerish, *ev.institutions, *ev.legal, *(c for p in ev.pairs for c in p[:2]),
+    ]  # fmt: skip
+    return sorted(cands, key=lambda c: c.start)
+
+
 def _by_domain(ev: _Evidence, directory: CompanyDirectory, addresses: list[str]) -> list[_Cand]:
     """Candidates whose (Latin) name or directory alias the addresses' domains spell."""
     labels = [d for d in (cues.domain_label(a) for a in addresses) if d]
     if not labels:
         return []
-    everyone = [
-        *ev.labels.values(), *ev.known, *ev.sender, *ev.addressee, *ev.startupish,
-        *ev.partnerish, *ev.institutions, *ev.legal, *(c for p in ev.pairs for c in p[:2]),
-    ]  # fmt: skip
     out = []
-    for cand in everyone:
+    for cand in _everyone(ev):
         company = directory.get(cand.name)
         spellings = company.spellings if company else (cand.name,)
         if any(cues.spells(label, s) for label in labels for s in spellings):
@@ -341,7 +353,7 @@ def find_orgs(
                 this_role = next((r for r, f in roles.items() if f.value == this.name), this.kind)
                 if this_role in ("startup", "partner"):
                     put("partner" if this_role == "startup" else "startup", other, 0.6)
-    # the email's structure: who writes, to whom
+    # the email's structure: who writes, to whom, about whom (the subject names the startup)
     own_sender = bool(parties.sender) and (
         own.owns_address(parties.sender) or own.is_own(cues.display_name(parties.sender))
     )
@@ -350,8 +362,21 @@ def find_orgs(
         for cand in _by_domain(ev, directory, others) + ev.addressee:
             put("startup", cand, 0.6)
     else:
-        writer = _by_domain(ev, directory, [parties.sender] if parties.sender else [])
-        for cand in writer + ev.sender:
+        writers = _by_domain(ev, directory, [parties.sender] if parties.sender else [])
+        writers += ev.sender
+        writer = writers[0] if writers else None
+        about = [c for c in _everyone(ev) if c.start < len(subject) or c.name in subject]
+        topic = next((c for c in about if writer is None or c.name != writer.name), None)
+        if writer is not None and writer.name in {c.name for c in about[:1]}:
+            topic = None  # the writer names itself first in the subject: its own report
+        if writer is not None and topic is not None:
+            if _is_partnerish(topic) and not _is_partnerish(writer):
+                put("startup", writer, 0.6)
+                put("partner", topic, 0.55)
+            else:  # a partner (or anyone) writing about a company: that company is the startup
+                put("startup", topic, 0.55)
+                put("partner", writer, 0.55)
+        for cand in writers:
             put_org(cand, 0.6)
     for cand in ev.startupish:
         put("startup", cand, 0.55)
@@ -380,4 +405,8 @@ def find_orgs(
         put_org(cand, 0.4)
     extra = _most_mentioned(ev.known, "startup", taken())  # two startups working together
     put("partner", extra, 0.5)
+    if len(roles) == 1:  # one role found: the other party named anywhere takes the other
+        missing = "partner" if "startup" in roles else "startup"
+        for cand in _everyone(ev):
+            put(missing, cand, 0.35)
     return roles.get("startup"), roles.get("partner")

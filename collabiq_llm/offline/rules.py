@@ -109,6 +109,8 @@ class EmailParts:
     subject: str
     body: str
     anchor: dt.date | None
+    sender: str = ""  # From: of the last forwarded/quoted header block in the text, if any
+    recipients: tuple[str, ...] = ()
 
 
 def split_email(text: str, received_at: dt.date | None) -> EmailParts:
@@ -125,8 +127,26 @@ def split_email(text: str, received_at: dt.date | None) -> EmailParts:
             continue  # not an RFC 822 date: an event label such as "Date: Nov 5"
         anchor = anchor or sent
         text = text.replace(dm.group(0), "", 1)
+    sender, recipients = _inner_parties(text)
     text = _HEADER_LINE.sub("", text)
-    return EmailParts(subject, text, anchor)
+    return EmailParts(subject, text, anchor, sender, recipients)
+
+
+_PARTY_LINE = re.compile(
+    r"(?im)^[ \t>]*(?P<k>from|to|cc|보낸\s*사람|받는\s*사람|참조)[ \t]*[:：][ \t]*(?P<v>.+)$"
+)
+
+
+def _inner_parties(text: str) -> tuple[str, tuple[str, ...]]:
+    """From / To / Cc of the last header block pasted in the text (a forwarded message)."""
+    sender, recipients = "", []
+    for m in _PARTY_LINE.finditer(text):
+        key = m.group("k").lower().replace(" ", "")
+        if key in ("from", "보낸사람"):
+            sender, recipients = m.group("v").strip(), []
+        elif sender:
+            recipients += [a.strip() for a in m.group("v").split(",") if a.strip()]
+    return sender, tuple(recipients)
 
 
 def is_korean_name(token: str) -> bool:

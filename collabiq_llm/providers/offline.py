@@ -52,7 +52,11 @@ def extract_offline(
     }
     person = find_person(parts.body, company_names)
     people = {person.value} if person else set()
-    parties = Parties(email.sender, email.recipients)
+    parties = (  # a forwarded message is the content: its own writer and addressees
+        Parties(parts.sender, parts.recipients)
+        if parts.sender
+        else Parties(email.sender, email.recipients)
+    )
     startup, partner = find_orgs(parts.subject, parts.body, directory, people, parties, own)
     if person is not None and person.value in {f.value for f in (startup, partner) if f}:
         person = None

@@ -231,6 +231,8 @@ class CompanyDirectory:
         if best is None:
             return None
         company = self._fuzzy_keys[best[0]]
+        if best[0] != _jamo(key) and (best[0] in _jamo(key) or _jamo(key) in best[0]):
+            return None  # one name inside the other (하늘모빌리티 / 밤하늘모빌리티): another entity
         return CompanyMatch(company.name, company.kind, round(0.9 * best[1] / 100, 3))
 
     def find_in_text(self, text: str) -> list[CompanyMention]:

@@ -68,7 +68,8 @@ _SIGNATURE_ORG = [
 ]  # fmt: skip
 _SALUTATION = re.compile(
     rf"(?m)^[ \t]*(?:안녕하세요[,!.]?[ \t]*)?(?P<n>{_KO_WORD}|{_EN_ORG})[ \t]?"
-    r"(?:(?P<team>팀|team|Team)(?:[ \t]?(?:여러분|분들|일동))?|[ \t]?(?:대표|대표이사)[ \t]?님)"
+    r"(?:(?P<team>팀|team|Team)(?:[ \t]?(?:여러분|분들|일동))?"
+    r"|[ \t]?(?:대표|대표이사|담당자|관계자)[ \t]?님)"
     r"(?=[ \t]*(?:[,!.]|께|안녕|$))"
 )
 _EN_GREETING_TEAM = re.compile(
@@ -162,11 +163,37 @@ def display_name(address: str) -> str:
     return parseaddr(address)[0].strip()
 
 
+_INITIALS = "g kk n d tt r m b pp s ss _ j jj ch k t p h".split()
+_VOWELS = "a ae ya yae eo e yeo ye o wa wae oe yo u wo we wi yu eu ui i".split()
+_FINALS = ["", *"k k k n n n t l k m l l l p l m p p t t ng t t k t p t".split()]
+
+
+def romanise(text: str) -> str:
+    """Hangul in the Revised Romanisation (letters only), other characters lower-cased."""
+    out = []
+    for ch in text:
+        code = ord(ch) - 0xAC00
+        if 0 <= code < 11172:
+            initial = _INITIALS[code // 588]
+            out.append(("" if initial == "_" else initial) + _VOWELS[code % 588 // 28])
+            out.append(_FINALS[code % 28])
+        elif ch.isalnum():
+            out.append(ch.lower())
+    return "".join(out)
+
+
 def spells(domain: str, name: str) -> bool:
-    """Whether an email domain label spells an organisation's (Latin) name."""
-    if len(domain) < 3:
+    """Whether an email domain label spells an organisation's name (Latin, or Korean read
+    in the Revised Romanisation: 도토리에너지 ~ dotori-energy, 새솔은행 ~ saesolbank)."""
+    domain = re.sub(r"[^a-z0-9]", "", domain.lower())
+    key = romanise(name)
+    if len(domain) < 3 or len(key) < 3:
         return False
-    key = re.sub(r"[^a-z0-9]", "", name.lower())
-    if len(key) < 3:
-        return False
-    return key == domain or (len(key) >= 4 and (domain.startswith(key) or key.startswith(domain)))
+    if key == domain or (len(key) >= 4 and (domain.startswith(key) or key.startswith(domain))):
+        return True
+    common = 0
+    for a, b in zip(key, domain, strict=False):
+        if a != b:
+            break
+        common += 1
+    return bool(re.search(r"[가-힣]", name)) and common >= 5

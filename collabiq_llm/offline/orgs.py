@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Literal
 
 from collabiq_llm.companies import KO_PARTICLES, CompanyDirectory, OwnOrg
@@ -125,6 +126,7 @@ class _Evidence:
     addressee: list[_Cand]
     institutions: list[_Cand]
     legal: list[_Cand]
+    subject_names: list[_Cand]
 
 
 def clean_name(raw: str) -> str:
@@ -226,7 +228,7 @@ def _collect(
 ) -> _Evidence:
     text = subject + "\n" + body
     resolve = _Resolver(directory, text, people, own)
-    ev = _Evidence({}, [], [], [], [], [], [], [], [])
+    ev = _Evidence({}, [], [], [], [], [], [], [], [], [])
 
     def add(
         target: list[_Cand], hits: list[tuple[str, int]], offset: int = 0, marked: bool = False
@@ -253,7 +255,7 @@ def _collect(
     add(ev.legal, cues.legal_form_orgs(text), marked=True)
     tag = _SUBJECT_TAG.match(subject)
     if tag and (cand := resolve(tag.group("a"), 0)) is not None:
-        ev.startupish.append(cand)
+        ev.subject_names.append(cand)
     for pattern, shape in _PATTERNS:
         for m in pattern.finditer(text):
             b_raw, b_start = m.group("b"), m.start("b")
@@ -274,11 +276,26 @@ def _collect(
                             ev.startupish.append(topic)
             elif a is not None and b is not None and a.name != b.name:
                 if shape == "with":  # "A signed ... with B": the reporter's side is the subject
+                    if _is_partnerish(a) and not _is_partnerish(b):
+                        a, b = b, a  # "Kestrel Retail signed ... with Fennel Robotics"
                     ev.startupish.append(a)
                     ev.partnerish.append(b)
                 else:
                     ev.pairs.append((a, b, shape))
+    subject_cands = [c for c in _everyone(ev) if c.start < len(subject)]
+    ev.subject_names = _subject_names(subject, body, resolve, ev.subject_names + subject_cands)
+    _merge_short_forms(ev)
     return ev
+
+
+def _merge_short_forms(ev: _Evidence) -> None:
+    """ "Kestrel" and "Kestrel Retail" in one email are one company: use the full name."""
+    cands = _everyone(ev) + ev.subject_names
+    names = {c.name for c in cands}
+    for cand in cands:
+        longer = [n for n in names if n.startswith(cand.name + " ") and cand.kind is None]
+        if longer:
+            cand.name = min(longer, key=len)
 
 
 def _most_mentioned(cands: list[_Cand], kind: str, exclude: set[str]) -> _Cand | None:
@@ -310,6 +327,71 @@ def _by_domain(ev: _Evidence, directory: CompanyDirectory, addresses: list[str])
         if any(cues.spells(label, s) for label in labels for s in spellings):
             out.append(cand)
     return out
+
+
+def _structure(
+    ev: _Evidence,
+    subject: str,
+    directory: CompanyDirectory,
+    parties: Parties,
+    own: OwnOrg,
+    put: Callable[[str, _Cand | None, float], None],
+) -> None:
+    """Roles from who writes to whom: the writer's company, the addressees' companies
+    (from their address domains and the salutation) and the company the subject names."""
+    sender = parties.sender
+    own_sender = bool(sender) and (
+        own.owns_address(sender) or own.is_own(cues.display_name(sender))
+    )
+    sender_domain = cues.domain_label(sender) if sender else ""
+    others = [
+        r
+        for r in parties.recipients
+        if not own.owns_address(r) and cues.domain_label(r) not in ("", sender_domain)
+    ]
+    addressed = _by_domain(ev, directory, others)
+    if own_sender:  # the user's organisation wrote: the addressee is the startup
+        for cand in addressed + ev.addressee:
+            put("startup", cand, 0.6)
+        return
+    writers = _by_domain(ev, directory, [sender] if sender else []) + ev.sender
+    writer = writers[0] if writers else None
+    about = ev.subject_names
+    topic = next((c for c in about if writer is None or c.name != writer.name), None)
+    if writer is None:
+        put("startup", topic, 0.5)
+        return
+    if about and about[0].name == writer.name:
+        topic = None  # the writer names itself first in the subject: its own report
+    other = next((c for c in addressed if c.name != writer.name), None) or topic
+    if other is None:
+        put("partner" if _is_partnerish(writer) else "startup", writer, 0.6)
+    elif _is_partnerish(writer) or (other is topic and not _is_partnerish(other)):
+        put("startup", other, 0.55)
+        put("partner", writer, 0.55)
+    else:
+        put("startup", writer, 0.6)
+        put("partner", other, 0.55)
+
+
+_SUBJECT_SPLIT = re.compile(r"[\[\]()<>{}:;,/|!?\"“”'‘’]+|\s+[-–—xX×&+]\s+|\s+")
+
+
+def _subject_names(subject: str, body: str, resolve: _Resolver, found: list[_Cand]) -> list[_Cand]:
+    """Companies the subject names: a candidate found anywhere whose name is in the subject,
+    or a subject word that the body repeats and that is no ordinary word."""
+    out = [c for c in found if c.start < len(subject) or (c.name and c.name in subject)]
+    seen = {c.name for c in out}
+    for m in re.finditer(rf"{NAME}", subject):
+        for token in {m.group(0), *_SUBJECT_SPLIT.split(m.group(0))}:
+            name = clean_name(token)
+            if len(name) < 2 or name in seen or body.count(name) < 1:
+                continue
+            cand = resolve(name, m.start())
+            if cand is not None and cand.name not in seen:
+                out.append(cand)
+                seen.add(cand.name)
+    return sorted(out, key=lambda c: c.start if c.start < len(subject) else subject.find(c.name))
 
 
 def _is_partnerish(cand: _Cand) -> bool:
@@ -354,30 +436,7 @@ def find_orgs(
                 if this_role in ("startup", "partner"):
                     put("partner" if this_role == "startup" else "startup", other, 0.6)
     # the email's structure: who writes, to whom, about whom (the subject names the startup)
-    own_sender = bool(parties.sender) and (
-        own.owns_address(parties.sender) or own.is_own(cues.display_name(parties.sender))
-    )
-    if own_sender:  # the user's organisation wrote: the addressee is the startup
-        others = [r for r in parties.recipients if not own.owns_address(r)]
-        for cand in _by_domain(ev, directory, others) + ev.addressee:
-            put("startup", cand, 0.6)
-    else:
-        writers = _by_domain(ev, directory, [parties.sender] if parties.sender else [])
-        writers += ev.sender
-        writer = writers[0] if writers else None
-        about = [c for c in _everyone(ev) if c.start < len(subject) or c.name in subject]
-        topic = next((c for c in about if writer is None or c.name != writer.name), None)
-        if writer is not None and writer.name in {c.name for c in about[:1]}:
-            topic = None  # the writer names itself first in the subject: its own report
-        if writer is not None and topic is not None:
-            if _is_partnerish(topic) and not _is_partnerish(writer):
-                put("startup", writer, 0.6)
-                put("partner", topic, 0.55)
-            else:  # a partner (or anyone) writing about a company: that company is the startup
-                put("startup", topic, 0.55)
-                put("partner", writer, 0.55)
-        for cand in writers:
-            put_org(cand, 0.6)
+    _structure(ev, subject, directory, parties, own, put)
     for cand in ev.startupish:
         put("startup", cand, 0.55)
     for a, b, shape in ev.pairs:  # neither known: partner-like words, else word order (a guess)
@@ -398,9 +457,8 @@ def find_orgs(
             )
     for cand in ev.institutions:
         put("partner", cand, 0.45)
-    if not own_sender:
-        for cand in ev.addressee:
-            put_org(cand, 0.4)
+    for cand in ev.addressee:
+        put_org(cand, 0.4)
     for cand in ev.legal:
         put_org(cand, 0.4)
     extra = _most_mentioned(ev.known, "startup", taken())  # two startups working together

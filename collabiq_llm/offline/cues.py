@@ -44,7 +44,7 @@ _KO_INST = re.compile(
     rf"(?:[ \t]?산학협력단)?)(?=[ \t]|[^가-힣A-Za-z0-9]|$|(?:과의|와의|에서|측|과|와|의|은|는|이|가|을|를|로|에|도|쪽))"
 )
 _EN_INST = re.compile(rf"(?<![A-Za-z0-9&\-])(?P<n>{_EN_WORD}(?:[ \t]+{_EN_WORD}){{0,3}}?"
-                      rf"[ \t]+{EN_INSTITUTION})\b")  # fmt: skip
+                      rf"[ \t]+{EN_INSTITUTION})(?![A-Za-z0-9])")  # fmt: skip
 _NOT_INSTITUTION = re.compile(
     r"^(?:본|해당|관련|우리|저희|당사|귀사|고객|고객사|협력|제휴|일부|내부|외부|전체|각|타|대형|주요|"
     r"국내|해외|글로벌|지역|시중|민간|공공|정부|지방|중소|대|중|소|모|우리은행|전자|센터|병원|그룹)$"
@@ -110,6 +110,8 @@ def institution_orgs(text: str) -> list[Hit]:
         stem = re.sub(KO_INSTITUTION + r"(?:[ \t]?산학협력단)?$", "", name)
         if not stem or _NOT_INSTITUTION.match(stem) or _NOT_INSTITUTION.match(name):
             continue
+        if len(stem) < 2 and len(name) - len(stem) < 3:
+            continue  # "스마트" is 스 + 마트: a one-syllable stem before a short word
         if is_korean_name(stem) and len(stem) == 3:
             continue  # "김철수센터장" is a person with a title
         out.append((name, m.start("n")))

@@ -60,6 +60,7 @@ _STOP_EN = words(
     "apr jun jul aug sep sept oct nov dec best regards poc mou kickoff kick-off contract",
     "agreement deal ceo cto external internal announce announces announced sign signs",
     "launch launches kick kicks complete completes to for on at from via program manager",
+    "coo cfo founder co-founder cofounder head director lead vp press release immediate",
 )
 _LABEL = re.compile(
     r"(?im)^[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?\[?(?:"
@@ -248,14 +249,15 @@ def _collect(
         for m in directory.find_in_text(text)
         if not own.is_own(m.canonical) and not own.is_own(m.surface)
     ]
-    add(ev.sender, [(raw, 0) for raw in _sender_orgs(text, people)])
-    add(ev.sender, cues.signature_orgs(body), len(subject) + 1)
-    add(ev.addressee, cues.salutation_orgs(body), len(subject) + 1)
+    add(ev.sender, [(raw, 0) for raw in _sender_orgs(text, people)], marked=True)
+    add(ev.sender, cues.signature_orgs(body), len(subject) + 1, marked=True)
+    add(ev.addressee, cues.salutation_orgs(body), len(subject) + 1, marked=True)
     add(ev.institutions, cues.institution_orgs(text), marked=True)
     add(ev.legal, cues.legal_form_orgs(text), marked=True)
     tag = _SUBJECT_TAG.match(subject)
-    if tag and (cand := resolve(tag.group("a"), 0)) is not None:
-        ev.subject_names.append(cand)
+    for part in re.split(r"\s+(?:[xX×✕&+/]|<>|↔)\s+", tag.group("a")) if tag else []:
+        if (cand := resolve(part, subject.find(part), marked=True)) is not None:
+            ev.subject_names.append(cand)
     for pattern, shape in _PATTERNS:
         for m in pattern.finditer(text):
             b_raw, b_start = m.group("b"), m.start("b")
@@ -293,7 +295,9 @@ def _merge_short_forms(ev: _Evidence) -> None:
     cands = _everyone(ev) + ev.subject_names
     names = {c.name for c in cands}
     for cand in cands:
-        longer = [n for n in names if n.startswith(cand.name + " ") and cand.kind is None]
+        if cand.kind is not None or not cand.name.isascii():
+            continue
+        longer = [n for n in names if re.fullmatch(re.escape(cand.name) + r"(?: [A-Z]\w*)+", n)]
         if longer:
             cand.name = min(longer, key=len)
 
@@ -383,8 +387,11 @@ def _subject_names(subject: str, body: str, resolve: _Resolver, found: list[_Can
     out = [c for c in found if c.start < len(subject) or (c.name and c.name in subject)]
     seen = {c.name for c in out}
     for m in re.finditer(rf"{NAME}", subject):
-        for token in {m.group(0), *_SUBJECT_SPLIT.split(m.group(0))}:
+        tokens = {m.group(0)} if m.group(0).isascii() else set(_SUBJECT_SPLIT.split(m.group(0)))
+        for token in tokens:
             name = clean_name(token)
+            if name.isascii() and (name.isupper() or name.lower() in _STOP_EN):
+                continue  # "NDA", "IMMEDIATE RELEASE": not a company
             if len(name) < 2 or name in seen or body.count(name) < 1:
                 continue
             cand = resolve(name, m.start())

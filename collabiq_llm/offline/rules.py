@@ -163,6 +163,14 @@ def _is_english_name(token: str) -> bool:
     return bool(words) and not any(w.lower() in _EN_STOP for w in words)
 
 
+def looks_like_person(name: str) -> bool:
+    """A display name that is a person ("김철수", "Noah Kang"), not a team or company."""
+    name = name.strip()
+    if is_korean_name(name.replace(" ", "")):
+        return True
+    return bool(re.fullmatch(_EN_NAME, name)) and _is_english_name(name) and " " in name
+
+
 def name_in(value: str, exclude: set[str] | frozenset[str] = frozenset()) -> str | None:
     """The first personal name inside a short value ("본봄 김철수 매니저 (010-...)")."""
     value = re.split(r"[(<\[/|,;]|\d{2,}|\S+@", value)[0]

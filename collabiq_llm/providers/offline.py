@@ -17,8 +17,15 @@ from pydantic import SecretStr
 from collabiq_llm.companies import CompanyDirectory, OwnOrg, load_directory
 from collabiq_llm.email.input import EmailInput
 from collabiq_llm.entities import ConfidenceScores, ExtractedEntities
+from collabiq_llm.offline.cues import display_name
 from collabiq_llm.offline.orgs import Parties, find_orgs
-from collabiq_llm.offline.rules import find_date, find_details, find_person, split_email
+from collabiq_llm.offline.rules import (
+    find_date,
+    find_details,
+    find_person,
+    looks_like_person,
+    split_email,
+)
 from collabiq_llm.providers.base import LLMProvider, ProviderResult
 from collabiq_llm.settings import ProviderConfig, Settings, default_config_dir
 
@@ -52,6 +59,10 @@ def extract_offline(
     }
     person = find_person(parts.body, company_names)
     people = {person.value} if person else set()
+    for party in (email.sender, *email.recipients, parts.sender, *parts.recipients):
+        name = display_name(party)  # correspondents are people, never companies
+        if looks_like_person(name):
+            people |= {name, *name.split()}
     parties = (  # a forwarded message is the content: its own writer and addressees
         Parties(parts.sender, parts.recipients)
         if parts.sender

@@ -46,5 +46,7 @@ def is_common_word(word: str) -> bool:
     kiwi = _kiwi()
     if kiwi is None:
         return False
-    best = kiwi.analyze(hangul, top_n=1)[0]
-    return float(best[1]) > COMMON_WORD_SCORE
+    tokens, score = kiwi.analyze(hangul, top_n=1)[0]
+    if any(t.tag == "NNP" for t in tokens):
+        return False  # a proper noun the analyser knows (김철수, 하늘정원)
+    return float(score) > COMMON_WORD_SCORE

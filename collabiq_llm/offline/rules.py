@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 from collabiq_llm.email.dates import COLLAB_WORDS, DateMention, find_event_date, sentence_at
+from collabiq_llm.offline.lexicon import is_common_word
 
 SURNAMES = frozenset(
     "김이박최정강조윤장임한오서신권황안송류유홍전고문양손배백허남심노하곽성차주우구민진나지엄채원천"
@@ -53,12 +54,14 @@ _EN_STOP = words(
     "associate principal global korea inc ltd corp llc company group bank university",
     "monday tuesday wednesday thursday friday saturday sunday sent from my iphone",
     "contact person email phone mobile tel fax office please good news update",
+    "program programme open innovation accelerator batch cohort demo day summit challenge",
+    "initiative fund newsletter portfolio press media release immediate",
 )
 _KO_NAME = r"(?:남궁|황보|제갈|선우|독고|사공|서문)?[가-힣]{2,3}"
 _EN_NAME = r"\b[A-Z][a-z]+(?:-[a-z]+)?(?:[ -][A-Z][a-z]+(?:-[a-z]+)?){0,2}\b"
 _LABEL = re.compile(
     r"(?im)(?:^|(?<=[.!?。…][ \t]))[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?\[?(?:"
-    r"(?:담당자|담당|연락\s*담당자?|연락처|책임자|문의처?)\]?(?:\s*(?:는|은))?"
+    r"(?:(?:실무|현업|프로젝트|업무|행사|미팅)[ \t]?)?(?:담당자|담당|연락\s*담당자?|연락처|책임자|문의처?)\]?(?:\s*(?:는|은))?"
     r"(?:[ \t]*[:：]|[ \t]+(?=[가-힣]))"
     r"|(?:PIC|Contact(?:\s+person)?|Person\s+in\s+charge|Point\s+of\s+contact)\]?[ \t]*[:：]"
     r")[ \t]*(?P<v>[^\n]+)"
@@ -76,6 +79,11 @@ _SIGN = re.compile(  # "김철수 드림" closing a line
 _SIGNOFF = re.compile(
     r"(?im)^[ \t]*(?:감사합니다|고맙습니다|감사드립니다|Best regards|Kind regards|Warm regards|"
     r"Regards|Best|Thanks|Thank you|Many thanks|Sincerely|Cheers|BR)[ \t]*[.,!~]*[ \t]*$"
+)
+_SIGNOFF_SAME_LINE = re.compile(  # "Best, Noah Kang", "Thanks, Grace", "— Grace", "-- 김철수"
+    r"(?im)^[ \t]*(?:(?:Best(?:[ \t]+regards)?|Kind regards|Warm regards|Regards|Thanks|Thank you|"
+    r"Cheers|Sincerely|Many thanks|감사합니다|고맙습니다)[ \t]*[,.!][ \t]*|[-—–~]{1,2}[ \t]*)"
+    r"(?P<n>" + _EN_NAME + r"|" + _KO_NAME + r")[ \t]*[.!]?[ \t]*$"
 )
 _SELF_KO = re.compile(
     r"(?<![가-힣])(?P<n>" + _KO_NAME + r")\s?(?:(?:" + KO_TITLES + r")\s?)?입니다(?=[\s.,!]|$)"
@@ -198,6 +206,10 @@ def find_person(body: str, exclude: set[str]) -> Found | None:
     for m in _SIGN.finditer(body):
         if is_korean_name(m.group("n")) and m.group("n") not in exclude:
             candidates.append(Found(m.group("n"), 0.65, m.start()))
+    for m in _SIGNOFF_SAME_LINE.finditer(body):
+        name = name_in(m.group("n"), exclude)
+        if name and (not re.search("[가-힣]", name) or not is_common_word(name)):
+            candidates.append(Found(name, 0.6, m.start("n")))
     for m in _SIGNOFF.finditer(body):
         for line in body[m.end() :].split("\n")[:3]:
             if line.strip():
@@ -211,12 +223,13 @@ def find_person(body: str, exclude: set[str]) -> Found | None:
         for m in pattern.finditer(body, 0, _INTRO_CHARS):
             name = m.group("n")
             ok = is_korean_name(name) if pattern is _SELF_KO else _is_english_name(name)
-            if ok and name not in exclude:
+            if ok and name not in exclude and not is_common_word(name):
                 return Found(name, 0.55, m.start())
     for pattern in (_TITLED, _TITLED_EN):
         for m in pattern.finditer(body):
             name = m.group("n")
             ok = is_korean_name(name) if pattern is _TITLED else _is_english_name(name)
+            ok = ok and not is_common_word(name)
             if ok and name not in exclude and not _addressee(body, m.start()):
                 return Found(name, 0.45, m.start())
     return None

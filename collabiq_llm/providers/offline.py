@@ -20,6 +20,7 @@ from collabiq_llm.entities import ConfidenceScores, ExtractedEntities
 from collabiq_llm.offline.cues import display_name
 from collabiq_llm.offline.orgs import Parties, find_orgs
 from collabiq_llm.offline.rules import (
+    Found,
     find_date,
     find_details,
     find_person,
@@ -57,9 +58,15 @@ def extract_offline(
     company_names = {c.name for c in directory.companies} | {
         a for c in directory.companies for a in c.aliases
     }
-    person = find_person(parts.body, company_names)
+    own_all = (own or OwnOrg()) | directory.own_org
+    correspondents = (email.sender, *email.recipients, parts.sender, *parts.recipients)
+    staff = {display_name(p) for p in correspondents if own_all.owns_address(p)}
+    # our own staff may be the contact, but anyone else the email names comes first
+    person = find_person(parts.body, company_names | staff) or find_person(
+        parts.body, company_names
+    )
     people = {person.value} if person else set()
-    for party in (email.sender, *email.recipients, parts.sender, *parts.recipients):
+    for party in correspondents:
         name = display_name(party)  # correspondents are people, never companies
         if looks_like_person(name):
             people |= {name, *name.split()}
@@ -71,6 +78,11 @@ def extract_offline(
     startup, partner = find_orgs(parts.subject, parts.body, directory, people, parties, own)
     if person is not None and person.value in {f.value for f in (startup, partner) if f}:
         person = None
+    if person is None:  # nobody named in the text: the writer, unless one of our own staff
+        writer = parts.sender or email.sender
+        name = display_name(writer)
+        if looks_like_person(name) and not own_all.owns_address(writer):
+            person = Found(name, 0.5)
     org_names = [f.value for f in (startup, partner) if f]
     org_names += [alias for c in directory.companies if c.name in org_names for alias in c.aliases]
     details = find_details(parts.subject, parts.body, org_names)

@@ -41,7 +41,8 @@ EN_INSTITUTION = (
 )
 _KO_INST = re.compile(
     rf"(?<![가-힣A-Za-z0-9&])(?P<n>[가-힣A-Za-z0-9&]{{1,14}}?{KO_INSTITUTION}"
-    rf"(?:[ \t]?산학협력단)?)(?=[ \t]|[^가-힣A-Za-z0-9]|$|(?:과의|와의|에서|측|과|와|의|은|는|이|가|을|를|로|에|도|쪽))"
+    rf"(?:[ \t]?산학협력단)?)"
+    r"(?=[ \t]|[^가-힣A-Za-z0-9]|$|(?:과의|와의|에서|측|과|와|의|은|는|이|가|을|를|로|에|도|쪽))"
 )
 _EN_INST = re.compile(rf"(?<![A-Za-z0-9&\-])(?P<n>{_EN_WORD}(?:[ \t]+{_EN_WORD}){{0,3}}?"
                       rf"[ \t]+{EN_INSTITUTION})(?![A-Za-z0-9])")  # fmt: skip
@@ -165,9 +166,82 @@ def display_name(address: str) -> str:
     return parseaddr(address)[0].strip()
 
 
-_INITIALS = "g kk n d tt r m b pp s ss _ j jj ch k t p h".split()
-_VOWELS = "a ae ya yae eo e yeo ye o wa wae oe yo u wo we wi yu eu ui i".split()
-_FINALS = ["", *"k k k n n n t l k m l l l p l m p p t t ng t t k t p t".split()]
+_INITIALS = [
+    "g",
+    "kk",
+    "n",
+    "d",
+    "tt",
+    "r",
+    "m",
+    "b",
+    "pp",
+    "s",
+    "ss",
+    "_",
+    "j",
+    "jj",
+    "ch",
+    "k",
+    "t",
+    "p",
+    "h",
+]
+_VOWELS = [
+    "a",
+    "ae",
+    "ya",
+    "yae",
+    "eo",
+    "e",
+    "yeo",
+    "ye",
+    "o",
+    "wa",
+    "wae",
+    "oe",
+    "yo",
+    "u",
+    "wo",
+    "we",
+    "wi",
+    "yu",
+    "eu",
+    "ui",
+    "i",
+]
+_FINALS = [
+    "",
+    *[
+        "k",
+        "k",
+        "k",
+        "n",
+        "n",
+        "n",
+        "t",
+        "l",
+        "k",
+        "m",
+        "l",
+        "l",
+        "l",
+        "p",
+        "l",
+        "m",
+        "p",
+        "p",
+        "t",
+        "t",
+        "ng",
+        "t",
+        "t",
+        "k",
+        "t",
+        "p",
+        "t",
+    ],
+]
 
 
 def romanise(text: str) -> str:

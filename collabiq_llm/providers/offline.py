@@ -41,6 +41,15 @@ def _default_companies_path() -> Path:
         return default_config_dir() / "companies.toml"
 
 
+def _default_own_org() -> OwnOrg:
+    try:
+        own = Settings().own_org
+    except Exception as exc:  # a broken user config must not take the last resort down
+        log.warning("offline provider: settings unreadable (%s); no own organisation", exc)
+        return OwnOrg()
+    return OwnOrg(tuple(own.names), tuple(own.domains))
+
+
 def load_directory_or_empty(path: Path) -> CompanyDirectory:
     """The company directory at ``path``; an empty one (with a warning) if the file is missing."""
     try:
@@ -114,9 +123,11 @@ class OfflineProvider(LLMProvider):
         api_key: SecretStr | None = None,
         company_context: str | None = None,
         companies_path: Path | None = None,
+        own_org: OwnOrg | None = None,
     ) -> None:
         super().__init__(config, api_key=api_key, company_context=company_context)
         self._companies_path = companies_path
+        self._own_org = own_org
 
     @property
     def directory(self) -> CompanyDirectory:
@@ -124,9 +135,15 @@ class OfflineProvider(LLMProvider):
             self._companies_path = _default_companies_path()
         return load_directory_or_empty(self._companies_path)
 
+    @property
+    def own_org(self) -> OwnOrg:
+        if self._own_org is None:
+            self._own_org = _default_own_org()
+        return self._own_org
+
     async def aextract(self, email: EmailInput) -> ProviderResult:
         started = time.perf_counter()
-        entities = extract_offline(email, self.directory)
+        entities = extract_offline(email, self.directory, self.own_org)
         return ProviderResult(
             provider=self.provider_name,
             model=self.model_id,

@@ -113,8 +113,8 @@ def institution_orgs(text: str) -> list[Hit]:
             continue
         if len(stem) < 2 and len(name) - len(stem) < 3:
             continue  # "스마트" is 스 + 마트: a one-syllable stem before a short word
-        if is_korean_name(stem) and len(stem) == 3:
-            continue  # "김철수센터장" is a person with a title
+        if name.endswith("연구원") and is_korean_name(stem):
+            continue  # "김철수연구원" is a person with a title
         out.append((name, m.start("n")))
     out += _hits(_EN_INST, text)
     return out

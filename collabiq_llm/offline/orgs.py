@@ -256,7 +256,7 @@ def _collect(
     add(ev.legal, cues.legal_form_orgs(text), marked=True)
     tag = _SUBJECT_TAG.match(subject)
     for part in re.split(r"\s+(?:[xX×✕&+/]|<>|↔)\s+", tag.group("a")) if tag else []:
-        if (cand := resolve(part, subject.find(part), marked=True)) is not None:
+        if (cand := resolve(part, subject.find(part))) is not None:
             ev.subject_names.append(cand)
     for pattern, shape in _PATTERNS:
         for m in pattern.finditer(text):
@@ -365,7 +365,7 @@ def _structure(
     if writer is None:
         put("startup", topic, 0.5)
         return
-    if about and about[0].name == writer.name:
+    if about and about[0].name == writer.name and not _is_partnerish(writer):
         topic = None  # the writer names itself first in the subject: its own report
     other = next((c for c in addressed if c.name != writer.name), None) or topic
     if other is None:

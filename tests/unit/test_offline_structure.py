@@ -154,12 +154,14 @@ def test_own_staff_are_person_candidates_after_everyone_else() -> None:
             "한결은행",
         ),
         (  # legal forms: ㈜X, X(주), 주식회사 X
-            "Subject: 계약 보고\n\n청람전력기술(주)과 주식회사 틈새공방의 실증 계약을 체결했습니다.",
+            "Subject: 계약 보고\n\n"
+            "청람전력기술(주)과 주식회사 틈새공방의 실증 계약을 체결했습니다.",
             "틈새공방",
             "청람전력기술",
         ),
         (  # institution words and 산학협력단
-            "Subject: 기술이전\n\n㈜틈새공방은 서라벌대학교 산학협력단과 기술이전 계약을 체결했습니다.",
+            "Subject: 기술이전\n\n"
+            "㈜틈새공방은 서라벌대학교 산학협력단과 기술이전 계약을 체결했습니다.",
             "틈새공방",
             "서라벌대학교 산학협력단",
         ),

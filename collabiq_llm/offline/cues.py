@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from email.utils import parseaddr
 
-from collabiq_llm.offline.rules import KO_TITLES, is_korean_name
+from collabiq_llm.offline.rules import KO_TITLES, is_korean_name, looks_like_person
 
 Hit = tuple[str, int]
 
@@ -57,6 +57,7 @@ _TITLE_WORDS = (
 _SIGNATURE_ORG = [
     # "쿡앤칠 대표 | 010-...", "㈜뉴비오 대표이사", "본봄 사업개발팀"
     re.compile(rf"^[ \t]*(?:㈜|\(주\)|주식회사[ \t]+)?(?P<n>{_KO_WORD}|{_EN_ORG})(?:\(주\))?"
+               rf"(?:[ \t]*\([^)\n]{{1,40}}\))?"  # "풍경소리 (Pungyeong Sori) 대표"
                rf"[ \t]+(?:[가-힣A-Za-z]+[ \t]+)?{_TITLE_WORDS}[ \t]*(?:[|/·,]|$)"),
     # "X | CEO", "X / 대표"
     re.compile(rf"^[ \t]*(?:㈜|\(주\))?(?P<n>{_KO_WORD}|{_EN_ORG})[ \t]*[|/·][ \t]*{_TITLE_WORDS}"),
@@ -258,9 +259,17 @@ def romanise(text: str) -> str:
     return "".join(out)
 
 
+def _latin_prefix(domain: str, key: str) -> bool:
+    """ "tidewater-agency" spells "Tidewater Development Agency": its first word leads."""
+    first = domain.split("-")[0]
+    return len(first) >= 5 and key.startswith(first)
+
+
 def spells(domain: str, name: str) -> bool:
     """Whether an email domain label spells an organisation's name (Latin, or Korean read
     in the Revised Romanisation: 도토리에너지 ~ dotori-energy, 새솔은행 ~ saesolbank)."""
+    if name.isascii() and _latin_prefix(domain.lower(), romanise(name)):
+        return True
     domain = re.sub(r"[^a-z0-9]", "", domain.lower())
     key = romanise(name)
     if len(domain) < 3 or len(key) < 3:
@@ -273,3 +282,44 @@ def spells(domain: str, name: str) -> bool:
             break
         common += 1
     return bool(re.search(r"[가-힣]", name)) and common >= 5
+
+
+_CONTACT_ORG = re.compile(  # "담당: 윤세라 (바다숲랩 CSO)", "Contact: Jane Doe (Lumafold, CEO)"
+    rf"(?:담당자?|연락처|문의|Contact|PIC)[ \t]*[:：][^\n(]{{1,30}}\([ \t]*"
+    rf"(?P<n>{_KO_WORD}|{_EN_ORG})[ \t]*,?[ \t]+[A-Za-z가-힣 ]{{1,20}}\)",
+    re.IGNORECASE,
+)
+_LIST_HEAD = re.compile(  # "1) 고양이발자국 — Meridian Pet Care와 ...": an update lists companies
+    rf"(?m)^[ \t]*(?:\d{{1,2}}[.)]|[-*•·▪])[ \t]*(?P<n>{_KO_WORD}|{_EN_ORG})[ \t]*[—–:][ \t]"
+)
+
+
+def contact_orgs(body: str) -> list[Hit]:
+    """The company named beside a labelled contact person."""
+    return _hits(_CONTACT_ORG, body)
+
+
+def list_heads(body: str) -> list[Hit]:
+    """Companies heading the items of a list (portfolio updates)."""
+    return _hits(_LIST_HEAD, body)
+
+
+def party_orgs(address: str, text: str) -> list[Hit]:
+    """A correspondent's company: a display name that is no person ("밤하늘모빌리티 <biz@...>"),
+    or the address domain's words found in the text ("greyhaven-rentals" -> "Greyhaven
+    Rentals"). Offsets past the end of the text: these are not mentions."""
+    out: list[Hit] = []
+    far = len(text) + 1
+    name = display_name(address)
+    if name and not looks_like_person(name) and "@" not in name:
+        out.append((name, far))
+    _, addr = parseaddr(address)
+    domain = addr.rsplit("@", 1)[-1].lower() if "@" in addr else ""
+    label = next((p for p in domain.split(".") if p and p not in ("mail", "www")), "")
+    parts = [p for p in label.split("-") if p]
+    if parts and len("".join(parts)) >= 4 and domain_label(address):
+        phrase = r"[ \t\-]?".join(re.escape(p) for p in parts)
+        m = re.search(rf"(?<![A-Za-z0-9]){phrase}(?![A-Za-z0-9])", text, re.IGNORECASE)
+        if m:
+            out.append((m.group(0), far))
+    return out

@@ -53,6 +53,7 @@ class _Evidence:
     institutions: list[_Cand]
     legal: list[_Cand]
     subject_names: list[_Cand]
+    display_orgs: dict[str, list[_Cand]]
 
 
 _EN_TITLE = r"\b(?:Head|Director|Manager|Lead|VP|CEO|CTO|COO|Founder|Co-founder|Partner)\b"
@@ -87,11 +88,16 @@ class Parties:
 
 
 def _collect(
-    subject: str, body: str, directory: CompanyDirectory, people: set[str], own: OwnOrg
+    subject: str,
+    body: str,
+    directory: CompanyDirectory,
+    people: set[str],
+    own: OwnOrg,
+    parties: Parties | None = None,
 ) -> _Evidence:
     text = subject + "\n" + body
     resolve = _Resolver(directory, text, people, own)
-    ev = _Evidence({}, [], [], [], [], [], [], [], [], [])
+    ev = _Evidence({}, [], [], [], [], [], [], [], [], [], {})
 
     def add(
         target: list[_Cand], hits: list[tuple[str, int]], offset: int = 0, marked: bool = False
@@ -114,6 +120,17 @@ def _collect(
     add(ev.sender, [(raw, 0) for raw in _sender_orgs(text, people)], marked=True)
     add(ev.sender, cues.signature_orgs(body), len(subject) + 1, marked=True)
     add(ev.addressee, cues.salutation_orgs(body), len(subject) + 1, marked=True)
+    add(ev.startupish, cues.list_heads(body), len(subject) + 1)
+    add(ev.sender, cues.contact_orgs(body), len(subject) + 1, marked=True)
+    for role, addresses in (
+        ("from", [parties.sender] if parties and parties.sender else []),
+        ("to", list(parties.recipients) if parties else []),
+    ):
+        for address in addresses:
+            if own.owns_address(address):
+                continue
+            hits = cues.party_orgs(address, text)
+            add(ev.display_orgs.setdefault(role, []), hits, marked=True)
     add(ev.institutions, cues.institution_orgs(text), marked=True)
     add(ev.legal, cues.legal_form_orgs(text), marked=True)
     tag = _SUBJECT_TAG.match(subject)
@@ -215,24 +232,31 @@ def _structure(
         for r in parties.recipients
         if not own.owns_address(r) and cues.domain_label(r) not in ("", sender_domain)
     ]
-    addressed = _by_domain(ev, directory, others)
+    addressed = _by_domain(ev, directory, others) + ev.display_orgs.get("to", [])
+    plain_topics = [c for c in ev.subject_names if not _is_partnerish(c)]
     if own_sender:  # the user's organisation wrote: the addressee is the startup
-        for cand in addressed + ev.addressee:
+        for cand in addressed + ev.addressee + plain_topics:
             put("startup", cand, 0.6)
         return
-    writers = _by_domain(ev, directory, [sender] if sender else []) + ev.sender
+    writers = _by_domain(ev, directory, [sender] if sender else [])
+    writers += ev.display_orgs.get("from", []) + ev.sender
     writer = writers[0] if writers else None
     about = ev.subject_names
     topic = next((c for c in about if writer is None or c.name != writer.name), None)
     if writer is None:
-        put("startup", topic, 0.5)
+        put("startup", (plain_topics or [topic])[0], 0.5)
         return
     if about and about[0].name == writer.name and not _is_partnerish(writer):
         topic = None  # the writer names itself first in the subject: its own report
     other = next((c for c in addressed if c.name != writer.name), None) or topic
+    greeted = {c.name for c in ev.addressee}  # "X 대표님", "X팀": a startup is greeted so
     if other is None:
         put("partner" if _is_partnerish(writer) else "startup", writer, 0.6)
-    elif _is_partnerish(writer) or (other is topic and not _is_partnerish(other)):
+    elif (
+        _is_partnerish(writer)
+        or other.name in greeted
+        or (other is topic and not _is_partnerish(other))
+    ):
         put("startup", other, 0.55)
         put("partner", writer, 0.55)
     else:
@@ -279,7 +303,7 @@ def find_orgs(
     pattern ≈0.55, institution/legal form ≈0.45, guess 0.35."""
     own = (own or OwnOrg()) | directory.own_org
     parties = parties or Parties()
-    ev = _collect(subject, body, directory, people, own)
+    ev = _collect(subject, body, directory, people, own, parties)
     roles: dict[str, Found] = {r: Found(c.name, 0.9, c.start) for r, c in ev.labels.items()}
 
     def taken() -> set[str]:

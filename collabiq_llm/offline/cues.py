@@ -121,6 +121,17 @@ def institution_orgs(text: str) -> list[Hit]:
     return out
 
 
+_FOUNDER = re.compile(r"대표|CEO|Founder|Co-?founder|공동창업|창업자", re.IGNORECASE)
+
+
+def founder_orgs(body: str, last_lines: int = 8) -> list[Hit]:
+    """Signature companies whose writer signs as CEO / 대표 / founder: a startup's own mail."""
+    hits = signature_orgs(body, last_lines)
+    return [
+        (n, s) for n, s in hits if _FOUNDER.search(body[s : body.find("\n", s) % (len(body) + 1)])
+    ]
+
+
 def signature_orgs(body: str, last_lines: int = 8) -> list[Hit]:
     """Organisation names in the signature block (the last few non-empty lines)."""
     lines = [(m.start(), m.group(0)) for m in re.finditer(r"[^\n]+", body)]
@@ -319,7 +330,7 @@ def party_orgs(address: str, text: str) -> list[Hit]:
     parts = [p for p in label.split("-") if p]
     if parts and len("".join(parts)) >= 4 and domain_label(address):
         phrase = r"[ \t\-]?".join(re.escape(p) for p in parts)
-        m = re.search(rf"(?<![A-Za-z0-9]){phrase}(?![A-Za-z0-9])", text, re.IGNORECASE)
-        if m:
+        m = re.search(rf"(?<![A-Za-z0-9@.]){phrase}(?![A-Za-z0-9@]|\.\w)", text, re.IGNORECASE)
+        if m and not m.group(0).islower():  # a name as written, not an address
             out.append((m.group(0), far))
     return out

@@ -115,6 +115,7 @@ def clean_name(raw: str) -> str:
     name = re.sub(rf"^(?:{_KO_AFFIX})\s*|\s*(?:{_KO_AFFIX})$", "", name)
     name = re.sub(r",?\s*(?:Co\.?,?\s*Ltd\.?|Inc\.?|Corp\.?|Ltd\.?|LLC|Co\.?)$", "", name)
     if re.search(r"[가-힣]$", name):
+        name = re.sub(r"(?:입니다|이며|이고|이에요|예요)$", "", name)
         name = KO_PARTICLES.sub("", name)
     words = name.split()
     while words and words[-1].lower().strip(".,") in _STOP_EN:

@@ -54,6 +54,7 @@ class _Evidence:
     legal: list[_Cand]
     subject_names: list[_Cand]
     display_orgs: dict[str, list[_Cand]]
+    founders: list[_Cand]
 
 
 _EN_TITLE = r"\b(?:Head|Director|Manager|Lead|VP|CEO|CTO|COO|Founder|Co-founder|Partner)\b"
@@ -97,7 +98,7 @@ def _collect(
 ) -> _Evidence:
     text = subject + "\n" + body
     resolve = _Resolver(directory, text, people, own)
-    ev = _Evidence({}, [], [], [], [], [], [], [], [], [], {})
+    ev = _Evidence({}, [], [], [], [], [], [], [], [], [], {}, [])
 
     def add(
         target: list[_Cand], hits: list[tuple[str, int]], offset: int = 0, marked: bool = False
@@ -119,6 +120,7 @@ def _collect(
     ]
     add(ev.sender, [(raw, 0) for raw in _sender_orgs(text, people)], marked=True)
     add(ev.sender, cues.signature_orgs(body), len(subject) + 1, marked=True)
+    add(ev.founders, cues.founder_orgs(body), len(subject) + 1, marked=True)
     add(ev.addressee, cues.salutation_orgs(body), len(subject) + 1, marked=True)
     add(ev.startupish, cues.list_heads(body), len(subject) + 1)
     add(ev.sender, cues.contact_orgs(body), len(subject) + 1, marked=True)
@@ -250,9 +252,10 @@ def _structure(
         topic = None  # the writer names itself first in the subject: its own report
     other = next((c for c in addressed if c.name != writer.name), None) or topic
     greeted = {c.name for c in ev.addressee}  # "X 대표님", "X팀": a startup is greeted so
+    founded = writer.name in {c.name for c in ev.founders}  # its CEO signs: the startup
     if other is None:
         put("partner" if _is_partnerish(writer) else "startup", writer, 0.6)
-    elif (
+    elif not founded and (
         _is_partnerish(writer)
         or other.name in greeted
         or (other is topic and not _is_partnerish(other))

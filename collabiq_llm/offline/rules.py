@@ -285,10 +285,31 @@ def _sentences(body: str) -> list[tuple[int, str]]:
             or _LABEL.match(sentence)
             or _CONTACT_LINE.search(sentence)
             or sentence.startswith(">")
+            or _NOT_CONTENT.search(sentence)
         ):
             continue
         out.append((start, sentence))
     return out
+
+
+# greetings, self-introductions, sign-offs and "key: value" logistics lines describe no
+# collaboration, wherever they sit
+_NOT_CONTENT = re.compile(
+    r"안녕하(?:세요|십니까)|^[^.!?\n]{0,30}(?:입니다|이에요|예요)[.!]?$|^[-—–~]{1,2}\s*\S+$|"
+    r"^(?:I lead|I'm|I am|This is|My name is)\b|^(?:Congratulations|Thanks|Thank you)\b|"
+    r"^[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?(?:장소|위치|참석(?:자)?|준비물|Where|Location|Attendees?|Venue|"
+    r"Dial-in|Join)[ \t]*[:：]",
+    re.IGNORECASE,
+)
+_EVENT_WORDS = re.compile(
+    r"리뷰|웨비나|데모데이|발표|실사|밋업|시연|공유회|설명회|점검|운영|캠페인|NDA|체결|"
+    r"\breview\b|\bwebinar\b|\bmeetup\b|\bsession\b|\bcampaign\b|\bdemo day\b|\bco-?host",
+    re.IGNORECASE,
+)
+
+
+def _is_collab(sentence: str) -> bool:
+    return bool(COLLAB_WORDS.search(sentence) or _EVENT_WORDS.search(sentence))
 
 
 def _clip(text: str) -> str:
@@ -301,7 +322,7 @@ def _clip(text: str) -> str:
 def find_details(subject: str, body: str, org_names: list[str]) -> Found:
     """The sentence(s) describing the collaboration, in the sender's words (≤ ~300 chars)."""
     sentences = _sentences(body)
-    chosen = [(pos, s) for pos, s in sentences if COLLAB_WORDS.search(s)]
+    chosen = [(pos, s) for pos, s in sentences if _is_collab(s)]
     if chosen:
         picked: list[str] = []
         for _, sentence in chosen:
@@ -312,6 +333,9 @@ def find_details(subject: str, body: str, org_names: list[str]) -> Found:
         names = [n.casefold() for n in org_names if n]
         mentions_org = any(n in text.casefold() for n in names)
         return Found(text, 0.7 if mentions_org else 0.6, chosen[0][0])
+    topic = re.sub(r"^\s*\[[^\]]*\]\s*", "", subject).strip()
+    if topic and _is_collab(topic):  # the subject names the event the body does not
+        return Found(_clip(topic), 0.4)
     if sentences:
         return Found(_clip(sentences[0][1]), 0.3, sentences[0][0])
     if subject:

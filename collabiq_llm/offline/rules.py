@@ -286,6 +286,7 @@ def _sentences(body: str) -> list[tuple[int, str]]:
             or _CONTACT_LINE.search(sentence)
             or sentence.startswith(">")
             or _NOT_CONTENT.search(sentence)
+            or (_SELF_INTRO.match(sentence) and not _is_collab(sentence))
         ):
             continue
         out.append((start, sentence))
@@ -295,12 +296,13 @@ def _sentences(body: str) -> list[tuple[int, str]]:
 # greetings, self-introductions, sign-offs and "key: value" logistics lines describe no
 # collaboration, wherever they sit
 _NOT_CONTENT = re.compile(
-    r"안녕하(?:세요|십니까)|^[^.!?\n]{0,30}(?:입니다|이에요|예요)[.!]?$|^[-—–~]{1,2}\s*\S+$|"
+    r"안녕하(?:세요|십니까)|^[-—–~]{1,2}\s*\S+$|"
     r"^(?:I lead|I'm|I am|This is|My name is)\b|^(?:Congratulations|Thanks|Thank you)\b|"
     r"^[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?(?:장소|위치|참석(?:자)?|준비물|Where|Location|Attendees?|Venue|"
     r"Dial-in|Join)[ \t]*[:：]",
     re.IGNORECASE,
 )
+_SELF_INTRO = re.compile(r"^\S+(?:\s\S+){0,2}(?:입니다|이에요|예요)[.!]?$")  # "본봄 김철수입니다."
 _EVENT_WORDS = re.compile(
     r"리뷰|웨비나|데모데이|발표|실사|밋업|시연|공유회|설명회|점검|운영|캠페인|NDA|체결|"
     r"\breview\b|\bwebinar\b|\bmeetup\b|\bsession\b|\bcampaign\b|\bdemo day\b|\bco-?host",

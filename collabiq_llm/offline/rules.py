@@ -70,10 +70,13 @@ _LABEL = re.compile(
     r"(?:(?:실무|현업|프로젝트|업무|행사|미팅)[ \t]?)?"
     r"(?:담당자|담당|연락\s*담당자?|연락처|책임자|문의처?)\]?(?:\s*(?:는|은))?"
     r"(?:[ \t]*[:：]|[ \t]+(?=[가-힣]))"
-    r"|(?:PIC|Contact(?:\s+person)?|Person\s+in\s+charge|Point\s+of\s+contact)\]?[ \t]*[:：]"
+    r"|(?:PIC|Contact(?:\s+person)?|Person\s+in\s+charge|Point\s+of\s+contact|"
+    r"주최자|Organi[sz]er)\]?[ \t]*[:：]"
     r")[ \t]*(?P<v>[^\n]+)"
 )
-_INLINE_LABEL = re.compile(r"담당(?:자|하시는\s*분)?(?:는|은)\s+(?P<v>[^\n.,]{2,40})")
+_INLINE_LABEL = re.compile(
+    r"(?:담당(?:자|하시는\s*분)?|연락(?:\s*창구)?)(?:는|은)\s+(?P<v>[^\n.,]{2,40})"
+)
 _AFTER_TITLE = (
     r"(?=$|[^가-힣]|(?:와|과|께서|께|이|가|은|는|을|를|의|도|에게|랑|하고)(?:[^가-힣]|$))"
 )
@@ -190,8 +193,9 @@ def name_in(value: str, exclude: set[str] | frozenset[str] = frozenset()) -> str
     """The first personal name inside a short value ("본봄 김철수 매니저 (010-...)")."""
     value = re.split(r"[(<\[/|,;]|\d{2,}|\S+@", value)[0]
     for token in re.findall(r"[가-힣]+", value):
+        token = re.sub(r"(?:입니다|이에요|예요|이며|이고|인데|께서|께|이|가|은|는)$", "", token)
         token = re.sub(r"(?:" + KO_TITLES + r")$", "", token)
-        if token not in exclude and is_korean_name(token):
+        if token not in exclude and is_korean_name(token) and not is_common_word(token):
             return token
     m = re.search(_EN_NAME, value)
     if m and _is_english_name(m.group(0)) and m.group(0) not in exclude:
@@ -297,8 +301,10 @@ def _sentences(body: str) -> list[tuple[int, str]]:
 # collaboration, wherever they sit
 _NOT_CONTENT = re.compile(
     r"안녕하(?:세요|십니까)|^[-—–~]{1,2}\s*\S+$|"
-    r"^(?:I lead|I'm|I am|This is|My name is)\b|^(?:Congratulations|Thanks|Thank you)\b|"
-    r"^[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?(?:장소|위치|참석(?:자)?|준비물|Where|Location|Attendees?|Venue|"
+    r"^(?:I lead|I'm|I am|This is|My name is)\b|"
+    r"^(?:Congratulations|Thanks|Thank you)\b|"
+    r"^[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?"
+    r"(?:장소|위치|참석(?:자)?|준비물|Where|Location|Attendees?|Venue|"
     r"Dial-in|Join)[ \t]*[:：]",
     re.IGNORECASE,
 )

@@ -45,7 +45,7 @@ def _offline_set(dataset: Path) -> dict[str, Any]:
     from collabiq_llm.evaluation.dataset import load_dataset
     from collabiq_llm.evaluation.runner import dataset_companies, dataset_own_org, email_for
     from collabiq_llm.evaluation.scoring import AliasTable, Prediction, score_results
-    from collabiq_llm.offline import names
+    from collabiq_llm.offline import lexicon
     from collabiq_llm.offline.lexicon import is_common_word
     from collabiq_llm.providers.offline import extract_offline
     from collabiq_llm.settings import default_config_dir
@@ -67,13 +67,15 @@ def _offline_set(dataset: Path) -> dict[str, Any]:
     predictions, _cold_ms = batch()  # first pass: loads Kiwi
     is_common_word.cache_clear()  # warm = model loaded, but no word seen before
     _, warm_ms = batch()
-    names.USE_LEXICON = False
+    lexicon.ENABLED = False
     try:
-        _, rules_only_ms = batch()
+        rules_only, rules_only_ms = batch()
     finally:
-        names.USE_LEXICON = True
+        lexicon.ENABLED = True
+        is_common_word.cache_clear()
     aliases = AliasTable.from_toml(companies) if companies else None
     report = score_results(zip(examples, predictions, strict=True), aliases=aliases)
+    without = score_results(zip(examples, rules_only, strict=True), aliases=aliases)
     return {
         "dataset": str(dataset.relative_to(DATASET.parent.parent.parent)),
         "n": len(examples),
@@ -87,6 +89,7 @@ def _offline_set(dataset: Path) -> dict[str, Any]:
             }
             for lang, g in report.by_lang.items()
         },
+        "overall_without_kiwi": round(without.overall_accuracy, 4),
         "warm_ms_per_email": round(warm_ms, 2),
         "rules_only_ms_per_email": round(rules_only_ms, 2),
     }

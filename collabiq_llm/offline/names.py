@@ -139,7 +139,6 @@ def _acceptable(name: str, text: str, people: set[str], own: OwnOrg) -> bool:
     return not (titled and is_korean_name(name))
 
 
-USE_LEXICON = True
 _PROGRAM = re.compile(
     r"\b(?:program|programme|accelerat\w*|demo day|batch|cohort|initiative|challenge|summit|"
     r"newsletter|fund)$|(?:프로그램|오픈이노베이션|액셀러레이팅|데모데이|공모전|챌린지|기수|뉴스레터)$",
@@ -164,7 +163,7 @@ class _Resolver:
             return _Cand(match.canonical, start, match.kind, match.score)
         if not _acceptable(name, self.text, self.people, self.own):
             return None
-        if not marked and USE_LEXICON and is_common_word(name):
+        if not marked and is_common_word(name):
             return None
         return _Cand(name, start)
 

@@ -178,6 +178,25 @@ def display_name(address: str) -> str:
     return parseaddr(address)[0].strip()
 
 
+_MAILBOXES = frozenset(
+    {
+        *("team", "info", "contact", "hello", "hi", "biz", "business", "press", "pr", "media"),
+        *("founders", "founder", "admin", "office", "sales", "partnerships", "partners"),
+        *("partner", "bd", "marketing", "support", "help", "noreply", "no-reply"),
+        *("newsletter", "oip", "portfolio", "invest", "ir", "hr", "careers", "jobs"),
+    }
+)
+
+
+def is_person_address(address: str) -> bool:
+    """A correspondent who is a person: a personal display name on a personal mailbox
+    ("Saltmarsh Analytics <team@...>" is a company, "Noah Kang <noah@...>" a person)."""
+    name = display_name(address)
+    _, addr = parseaddr(address)
+    local = addr.split("@", 1)[0].lower() if "@" in addr else ""
+    return bool(name) and looks_like_person(name) and local not in _MAILBOXES
+
+
 _INITIALS = [
     "g",
     "kk",
@@ -322,12 +341,21 @@ def party_orgs(address: str, text: str) -> list[Hit]:
     out: list[Hit] = []
     far = len(text) + 1
     name = display_name(address)
-    if name and not looks_like_person(name) and "@" not in name:
+    if name and not is_person_address(address) and "@" not in name:
         out.append((name, far))
     _, addr = parseaddr(address)
     domain = addr.rsplit("@", 1)[-1].lower() if "@" in addr else ""
     label = next((p for p in domain.split(".") if p and p not in ("mail", "www")), "")
     parts = [p for p in label.split("-") if p]
+    label_key = domain_label(address)
+    if label_key:  # a Korean word the domain spells in romanisation (hobakssi-lab ~ 호박씨랩)
+        for word in re.finditer(r"(?<![가-힣])[가-힣]{2,12}", text):
+            stem = re.sub(
+                r"(?:과의|와의|에서|측|과|와|의|은|는|이|가|을|를|로|에|도|랑)$", "", word.group(0)
+            )
+            if len(stem) >= 2 and spells(label_key, stem) and romanise(stem)[:1] == label_key[:1]:
+                out.append((stem, far))
+                break
     if parts and len("".join(parts)) >= 4 and domain_label(address):
         phrase = r"[ \t\-]?".join(re.escape(p) for p in parts)
         m = re.search(rf"(?<![A-Za-z0-9@.]){phrase}(?![A-Za-z0-9@]|\.\w)", text, re.IGNORECASE)

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 # names below (measured on the templated set's names and the words it mistook for names)
 COMMON_WORD_SCORE = -22.0
 ENABLED = True  # benchmarks switch it off to measure what the analyser adds
+COMMON_PLACE_SCORE = -18.5
 MAX_SYLLABLES = 12  # names are short; the analyser's cost grows fast with word length
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
@@ -56,6 +57,6 @@ def is_common_word(word: str) -> bool:
     if kiwi is None:
         return False
     tokens, score = kiwi.analyze(hangul, top_n=1)[0]
-    if any(t.tag == "NNP" for t in tokens):
-        return False  # a proper noun the analyser knows (김철수, 하늘정원)
+    if any(t.tag == "NNP" for t in tokens):  # a proper noun: a name (김철수, 하늘정원) unless
+        return float(score) > COMMON_PLACE_SCORE  # as frequent as 서울, 유럽, 홍콩
     return float(score) > COMMON_WORD_SCORE

@@ -217,6 +217,7 @@ def _by_domain(ev: _Evidence, directory: CompanyDirectory, addresses: list[str])
 def _structure(
     ev: _Evidence,
     subject: str,
+    body_head: str,
     directory: CompanyDirectory,
     parties: Parties,
     own: OwnOrg,
@@ -252,6 +253,8 @@ def _structure(
         topic = None  # the writer names itself first in the subject: its own report
     other = next((c for c in addressed if c.name != writer.name), None) or topic
     greeted = {c.name for c in ev.addressee}  # "X 대표님", "X팀": a startup is greeted so
+    if _GREETS_CEO.search(body_head):  # "진서후 대표님,": the addressee's CEO is greeted
+        greeted |= {c.name for c in addressed}
     founded = writer.name in {c.name for c in ev.founders}  # its CEO signs: the startup
     if other is None:
         put("partner" if _is_partnerish(writer) else "startup", writer, 0.6)
@@ -266,6 +269,8 @@ def _structure(
         put("startup", writer, 0.6)
         put("partner", other, 0.55)
 
+
+_GREETS_CEO = re.compile(r"^[^\n]{0,40}(?:대표님|CEO님|Dear [A-Z]\w+ \(CEO\))", re.MULTILINE)
 
 _SUBJECT_SPLIT = re.compile(r"[\[\]()<>{}:;,/|!?\"“”'‘’]+|\s+[-–—xX×&+]\s+|\s+")
 
@@ -332,7 +337,7 @@ def find_orgs(
                 if this_role in ("startup", "partner"):
                     put("partner" if this_role == "startup" else "startup", other, 0.6)
     # the email's structure: who writes, to whom, about whom (the subject names the startup)
-    _structure(ev, subject, directory, parties, own, put)
+    _structure(ev, subject, body[:200], directory, parties, own, put)
     for cand in ev.startupish:
         put("startup", cand, 0.55)
     for a, b, shape in ev.pairs:  # neither known: partner-like words, else word order (a guess)

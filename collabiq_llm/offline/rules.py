@@ -70,12 +70,13 @@ _LABEL = re.compile(
     r"(?:(?:실무|현업|프로젝트|업무|행사|미팅)[ \t]?)?"
     r"(?:담당자|담당|연락\s*담당자?|연락처|책임자|문의처?)\]?(?:\s*(?:는|은))?"
     r"(?:[ \t]*[:：]|[ \t]+(?=[가-힣]))"
-    r"|(?:PIC|Contact(?:\s+person)?|Person\s+in\s+charge|Point\s+of\s+contact|"
+    r"|(?:PIC|(?:(?:Media|Press|Main|Primary|Project)\s+)?Contact(?:\s+person)?|"
+    r"Person\s+in\s+charge|Point\s+of\s+contact|"
     r"주최자|Organi[sz]er)\]?[ \t]*[:：]"
     r")[ \t]*(?P<v>[^\n]+)"
 )
 _INLINE_LABEL = re.compile(
-    r"(?:담당(?:자|하시는\s*분)?|연락(?:\s*창구)?)(?:는|은)\s+(?P<v>[^\n.,]{2,40})"
+    r"(?:담당(?:자|하시는\s*분)?|연락(?:\s*창구)?|contact|PIC)(?:는|은)\s+(?P<v>[^\n.,]{2,40})"
 )
 _AFTER_TITLE = (
     r"(?=$|[^가-힣]|(?:와|과|께서|께|이|가|은|는|을|를|의|도|에게|랑|하고)(?:[^가-힣]|$))"

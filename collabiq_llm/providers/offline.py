@@ -18,7 +18,7 @@ from collabiq_llm.companies import CompanyDirectory, OwnOrg, load_directory
 from collabiq_llm.email.input import EmailInput
 from collabiq_llm.entities import ConfidenceScores, ExtractedEntities
 from collabiq_llm.offline import lexicon
-from collabiq_llm.offline.cues import display_name
+from collabiq_llm.offline.cues import display_name, is_person_address
 from collabiq_llm.offline.orgs import Parties, find_orgs
 from collabiq_llm.offline.rules import (
     Found,
@@ -78,7 +78,7 @@ def extract_offline(
     people = {person.value} if person else set()
     for party in correspondents:
         name = display_name(party)  # correspondents are people, never companies
-        if looks_like_person(name):
+        if is_person_address(party):
             people |= {name, *name.split()}
     parties = (  # a forwarded message is the content: its own writer and addressees
         Parties(parts.sender, parts.recipients)

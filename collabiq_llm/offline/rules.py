@@ -414,8 +414,17 @@ def find_date(parts: EmailParts) -> tuple[dt.date | None, float]:
                 for i, m in enumerate(mentions)
             ]
             best = max(scored, key=lambda pair: pair[0])[1]
+            if _POSTPONED.search(sentence_at(text, best.start)):
+                return None, 0.0  # the event was postponed with no new date: none to give
             return best.value, date_confidence(text, best)
     return None, 0.0
+
+
+_POSTPONED = re.compile(
+    r"연기(?:되었|됐|합니다|하게)|무기한|추후\s*(?:공지|안내|확정)|\bpostponed\b|\bcancell?ed\b|"
+    r"\bon hold\b|\bnew date (?:is )?(?:TBD|to be confirmed)",
+    re.IGNORECASE,
+)
 
 
 def date_confidence(text: str, mention: DateMention) -> float:

@@ -253,8 +253,11 @@ def _addressee(body: str, pos: int) -> bool:
     line_end = body.find("\n", pos)
     line = body[line_start : line_end if line_end >= 0 else len(body)]
     first_line = not body[:line_start].strip()
-    return bool(re.search(r"안녕|^\s*(?:dear|hi|hello)\b", line, re.I)) or (
-        first_line and len(line.strip()) < 40
+    greets = re.match(r"\s*\S+\s?\S*님\s*[,!]", body[pos : line_end if line_end >= 0 else None])
+    return (
+        bool(re.search(r"안녕|^\s*(?:dear|hi|hello)\b", line, re.I))
+        or ((first_line or not body[line_start:pos].strip()) and bool(greets))
+        or (first_line and len(line.strip()) < 40)
     )
 
 

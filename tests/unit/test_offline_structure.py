@@ -264,3 +264,34 @@ def test_korean_analyser_is_not_loaded_at_cli_start_up() -> None:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["False", "True", "True"]
+
+
+# ---- correspondents: display names, mailboxes, domains ---------------------------------
+def test_a_company_display_name_on_a_mailbox_is_the_addressee_company() -> None:
+    text = (
+        "From: Oliver Brandt <oliver@corvane-motors.example>\n"
+        "To: Saltmarsh Analytics <team@saltmarsh-analytics.example>\n"
+        "Subject: pitch session\n\nDear Saltmarsh Analytics team,\n\n"
+        "Corvane Motors invites you to the pitch session on March 26."
+    )
+    assert _orgs(_extract(text)) == ("Saltmarsh Analytics", "Corvane Motors")
+
+
+def test_a_domain_spells_a_korean_name_in_romanisation() -> None:
+    text = (
+        "From: Sophie Laurent <sophie@maisonverdure.example>\n"
+        "To: 노하늘 <haneul@hobakssi-lab.example>\nSubject: listing meeting\n\n"
+        "노하늘 대표님, bonjour! Maison Verdure would like to hold the listing meeting "
+        "with 호박씨랩 on June 3.\n\nSophie Laurent\nCategory Buyer, Maison Verdure"
+    )
+    e = _extract(text)
+    assert _orgs(e) == ("호박씨랩", "Maison Verdure")
+    assert e.person_in_charge == "Sophie Laurent"  # the writer, named nowhere else
+
+
+def test_a_postponed_event_has_no_date() -> None:
+    e = _extract(
+        "Subject: 시연회 연기 안내\n\n10월 22일(목)로 잡혀 있던 푸른들농협 방제 드론 시연회가 "
+        "기상 악화 예보로 연기되었습니다. 새 일정은 추후 안내드리겠습니다."
+    )
+    assert e.date is None and e.partner_org == "푸른들농협"

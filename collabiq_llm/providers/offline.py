@@ -19,10 +19,10 @@ from collabiq_llm.email.input import EmailInput
 from collabiq_llm.entities import ConfidenceScores, ExtractedEntities
 from collabiq_llm.offline import lexicon
 from collabiq_llm.offline.cues import display_name, is_person_address
+from collabiq_llm.offline.event_date import find_date
 from collabiq_llm.offline.orgs import Parties, find_orgs
 from collabiq_llm.offline.rules import (
     Found,
-    find_date,
     find_details,
     find_person,
     looks_like_person,

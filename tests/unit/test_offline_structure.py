@@ -295,3 +295,53 @@ def test_a_postponed_event_has_no_date() -> None:
         "기상 악화 예보로 연기되었습니다. 새 일정은 추후 안내드리겠습니다."
     )
     assert e.date is None and e.partner_org == "푸른들농협"
+
+
+_PIECES = st.sampled_from(
+    [
+        "솔바람벤처스",
+        "틈새공방",
+        "㈜",
+        "(주)",
+        " x ",
+        " × ",
+        "[",
+        "]",
+        "대표님",
+        "팀",
+        "드림",
+        "은행",
+        "대학교 산학협력단",
+        "Inc.",
+        " Agency",
+        " signed ",
+        " with ",
+        "Best, ",
+        "— ",
+        "다음 주 월요일",
+        "까지",
+        "11/3",
+        "\n",
+        ", ",
+        ". ",
+        "Kang",
+        "Noah",
+        "@",
+        "님",
+        "과 ",
+    ]
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    body=st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=40).map("".join),
+    sender=st.sampled_from(["", "김하늘 <ha@solbaram.example>", "x <y@teumsae.example>"]),
+)
+def test_any_text_extracts_without_error_and_never_returns_own_org(body: str, sender: str) -> None:
+    from collabiq_llm.email.input import EmailInput
+
+    email = EmailInput("Subject: 안내\n\n" + (body or "."), THURSDAY, sender=sender)
+    e = extract_offline(email, SHIPPED, OWN)
+    for value in _orgs(e):
+        assert value is None or not OWN.is_own(value), value

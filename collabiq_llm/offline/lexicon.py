@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 COMMON_WORD_SCORE = -22.0
 ENABLED = True  # benchmarks switch it off to measure what the analyser adds
 COMMON_PLACE_SCORE = -18.5
+_PREDICATE_TAGS = frozenset(
+    {"VV", "VA", "VX", "VCP", "VCN", "EP", "EF", "EC", "ETM", "ETN", "XSV", "XSA"}
+)
 MAX_SYLLABLES = 12  # names are short; the analyser's cost grows fast with word length
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
@@ -48,8 +51,10 @@ def load() -> bool:
 
 
 @lru_cache(maxsize=8192)
-def is_common_word(word: str) -> bool:
-    """True for a Hangul word (or phrase) the analyser knows as ordinary vocabulary."""
+def is_common_word(word: str, *, verb_forms: bool = False) -> bool:
+    """True for a Hangul word (or phrase) the analyser knows as ordinary vocabulary;
+    with ``verb_forms``, also for anything it reads as a verb or adjective form (for
+    company names; a person's name may look like one: 여민준 = 여미 + ㄴ + 준)."""
     hangul = re.sub(r"[^가-힣]", "", word)
     if not ENABLED or not 2 <= len(hangul) <= MAX_SYLLABLES or hangul != word.replace(" ", ""):
         return False
@@ -57,6 +62,8 @@ def is_common_word(word: str) -> bool:
     if kiwi is None:
         return False
     tokens, score = kiwi.analyze(hangul, top_n=1)[0]
+    if verb_forms and any(t.tag in _PREDICATE_TAGS for t in tokens):
+        return True  # a verb or adjective form (써주셔서, 가능하실까요): never a name
     if any(t.tag == "NNP" for t in tokens):  # a proper noun: a name (김철수, 하늘정원) unless
         return float(score) > COMMON_PLACE_SCORE  # as frequent as 서울, 유럽, 홍콩
     return float(score) > COMMON_WORD_SCORE

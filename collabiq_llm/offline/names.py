@@ -133,8 +133,8 @@ def _acceptable(name: str, text: str, people: set[str], own: OwnOrg) -> bool:
         return False
     if _DEPARTMENT.search(name) or (not own.names and _INVESTOR.search(name)):
         return False  # a team inside a company, or (own org unknown) the investor reading
-    if _PROGRAM.search(name):
-        return False
+    if _PROGRAM.search(name) or re.fullmatch(KO_TITLES, name):
+        return False  # a programme, or a bare title (책임, 대표)
     # "김철수 매니저와" is a person, not a company ("본봄 대표" is still the company)
     titled = re.search(re.escape(name) + r"\s?(?:" + KO_TITLES + r")(?![가-힣])", text)
     return not (titled and is_korean_name(name))
@@ -164,7 +164,7 @@ class _Resolver:
             return _Cand(match.canonical, start, match.kind, match.score)
         if not _acceptable(name, self.text, self.people, self.own):
             return None
-        if not marked and is_common_word(name):
+        if not marked and is_common_word(name, verb_forms=True):
             return None
         return _Cand(name, start)
 

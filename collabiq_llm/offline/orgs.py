@@ -176,9 +176,10 @@ def _merge_short_forms(ev: _Evidence) -> None:
     cands = _everyone(ev) + ev.subject_names
     names = {c.name for c in cands}
     for cand in cands:
-        if cand.kind is not None or not cand.name.isascii():
+        if cand.kind is not None:
             continue
-        longer = [n for n in names if re.fullmatch(re.escape(cand.name) + r"(?: [A-Z]\w*)+", n)]
+        tail = r"(?: [A-Z]\w*)+" if cand.name.isascii() else r" ?(?:산학협력단|병원)"
+        longer = [n for n in names if re.fullmatch(re.escape(cand.name) + tail, n)]
         if longer:
             cand.name = min(longer, key=len)
 
@@ -368,4 +369,18 @@ def find_orgs(
         missing = "partner" if "startup" in roles else "startup"
         for cand in _everyone(ev):
             put(missing, cand, 0.35)
+    if "startup" not in roles and "partner" in roles:  # last: the addressee's mail domain
+        put("startup", _domain_company(parties, own, roles["partner"].value), 0.3)
     return roles.get("startup"), roles.get("partner")
+
+
+def _domain_company(parties: Parties, own: OwnOrg, partner: str) -> _Cand | None:
+    """A company named only by an addressee's mail domain ("jh@quokkalab.example")."""
+    sender_label = cues.domain_label(parties.sender) if parties.sender else ""
+    for address in parties.recipients:
+        label = cues.domain_label(address)
+        if label and label != sender_label and not own.owns_address(address):
+            name = " ".join(part.capitalize() for part in label.split("-") if part)
+            if name and not cues.spells(label, partner):
+                return _Cand(name, 1 << 20)
+    return None

@@ -26,18 +26,27 @@ _DATE_PRECISION = {"day": 0.0, "weekday": 0.1, "week": 0.3}
 
 
 _DEADLINE_AFTER = re.compile(r"^[^\n.]{0,12}?까지|^\s*(?:deadline|마감)")
+
+
+def _words(*alternatives: str) -> str:
+    """English words that may touch a Korean particle ("draft를"): ASCII boundaries, not \\b."""
+    return r"(?<![A-Za-z])(?:" + "|".join(alternatives) + r")(?![A-Za-z])"
+
+
 _DEADLINE_BEFORE = re.compile(
-    r"(?:\bby|\buntil|\bbefore|\bdue(?:\s+on)?|deadline[:\s]*|마감[:\s]*)\s*$", re.I
-)
-_ASIDE = re.compile(
-    r"참고로|원래|당초|초안|기존|\boriginally\b|\binitially\b|\bpreviously\b|\bdraft\b", re.I
-)
-_DECLINED = re.compile(
-    r"어렵|불가|안\s?될|안\s?되|취소|연기|\btough\b|\bcan'?t\b|\bcannot\b|\bwon'?t work|"
-    r"\bcancel\w*|\bpostpon\w*|\bconflict",
+    r"(?:" + _words("by", "until", "before", r"due(?:\s+on)?") + r"|deadline[:\s]*|마감[:\s]*)\s*$",
     re.I,
 )
-_CONFIRMED = re.compile(r"변경|확정|\binstead\b|\bmoved to\b|\bconfirmed?\b|\bworks\b", re.I)
+_ASIDE = re.compile(
+    r"참고로|원래|당초|초안|기존|" + _words("originally", "initially", "previously", "draft"), re.I
+)
+_DECLINED = re.compile(
+    r"어렵|불가|안\s?될|안\s?되|취소|연기|"
+    + _words("tough", r"can'?t", "cannot", r"won'?t work", r"cancel\w*", r"postpon\w*", "conflict"),
+    re.I,
+)
+_CONFIRMED = re.compile(r"변경|확정|" + _words("instead", "moved to", "confirmed?", "works"), re.I)
+_DATELINE = re.compile(r"^[ \t]*[A-Z][A-Z .'-]{1,30},[ \t]*$")  # "LONDON, " before a press date
 _INVITE = re.compile(r"^\s*(?:초대|업데이트된 초대|Invitation|Updated invitation)\s*[:：]", re.I)
 _HEADER_LABEL = re.compile(r"^[ \t]*(?:날짜|Date|Sent|보낸\s*날짜)[ \t]*[:：]", re.I | re.M)
 
@@ -65,6 +74,8 @@ def _event_score(
     line_start = text.rfind("\n", 0, mention.start) + 1
     if mention.value == anchor and _HEADER_LABEL.match(text, line_start):
         score -= 2.5  # a pasted "날짜: <sent date>" header line, not the event
+    if _DATELINE.match(text[line_start : mention.start]):
+        score -= 2.0  # a press release's dateline: when it was published
     return score
 
 

@@ -84,10 +84,12 @@ _PATTERNS: list[tuple[re.Pattern[str], Shape]] = [
                 r"partnering|teamed up|collaborat\w+|met|completed|closed|finali[sz]ed|won)\b"
                 rf"[^.\n]{{0,80}}?\bwith[ \t]+(?P<b>{NAME_EN})"), "with"),
     (re.compile(rf"(?P<a>{NAME_EN})[ \t]+and[ \t]+(?P<b>{NAME_EN})(?:'s?)?[ \t]+(?:(?:have|has|"
-                rf"will|are|signed|agreed|held|kicked|launched|met|started|began)\b|{_COLLAB})"),
+                rf"will|are|signed|agreed|held|kicked|launched|met|started|began|announce|"
+                rf"announced|announces)\b|{_COLLAB})"),
      "pair-startup-first"),
     (re.compile(rf"(?i:partnership|pilot|poc|meeting|kick-?off|contract|agreement|mou|deal|"
-                rf"trial|collaboration|call)[ \t]+with[ \t]+(?P<b>{NAME_EN})"), "counterpart"),
+                rf"trial|collaboration|call)(?:[ \t]+[^.\n]{{0,60}}?)?[ \t]+with[ \t]+"
+                rf"(?P<b>{NAME_EN})"), "counterpart"),
 ]  # fmt: skip
 _DEPARTMENT = re.compile(
     r"(?:팀|부서|본부|사업부|사업단|실|파트|TF|team|department|division)$", re.I

@@ -257,8 +257,9 @@ def _structure(
     if _GREETS_CEO.search(body_head):  # "진서후 대표님,": the addressee's CEO is greeted
         greeted |= {c.name for c in addressed}
     founded = writer.name in {c.name for c in ev.founders}  # its CEO signs: the startup
-    if other is None:
-        put("partner" if _is_partnerish(writer) else "startup", writer, 0.6)
+    if other is None:  # greeting the addressee's CEO: the writer is the other side
+        partner_side = _is_partnerish(writer) or bool(_GREETS_CEO.search(body_head))
+        put("partner" if partner_side and not founded else "startup", writer, 0.6)
     elif not founded and (
         _is_partnerish(writer)
         or other.name in greeted

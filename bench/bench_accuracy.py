@@ -46,7 +46,7 @@ def _offline_set(dataset: Path) -> dict[str, Any]:
     from collabiq_llm.evaluation.runner import dataset_companies, dataset_own_org, email_for
     from collabiq_llm.evaluation.scoring import AliasTable, Prediction, score_results
     from collabiq_llm.offline import lexicon
-    from collabiq_llm.offline.lexicon import is_common_word
+    from collabiq_llm.offline.lexicon import _analysis
     from collabiq_llm.providers.offline import extract_offline
     from collabiq_llm.settings import default_config_dir
 
@@ -65,14 +65,14 @@ def _offline_set(dataset: Path) -> dict[str, Any]:
         )
 
     predictions, _cold_ms = batch()  # first pass: loads Kiwi
-    is_common_word.cache_clear()  # warm = model loaded, but no word seen before
+    _analysis.cache_clear()  # warm = model loaded, but no word seen before
     _, warm_ms = batch()
     lexicon.ENABLED = False
     try:
         rules_only, rules_only_ms = batch()
     finally:
         lexicon.ENABLED = True
-        is_common_word.cache_clear()
+        _analysis.cache_clear()
     aliases = AliasTable.from_toml(companies) if companies else None
     report = score_results(zip(examples, predictions, strict=True), aliases=aliases)
     without = score_results(zip(examples, rules_only, strict=True), aliases=aliases)

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 COMMON_WORD_SCORE = -22.0
 ENABLED = True  # benchmarks switch it off to measure what the analyser adds
 COMMON_PLACE_SCORE = -18.5
+VERB_FORM_SCORE = -27.0  # an invented name may parse as a verb too (푸른들 = 푸르+ㄴ+들), unlikely
 _PREDICATE_TAGS = frozenset(
     {"VV", "VA", "VX", "VCP", "VCN", "EP", "EF", "EC", "ETM", "ETN", "XSV", "XSA"}
 )
@@ -51,19 +52,43 @@ def load() -> bool:
 
 
 @lru_cache(maxsize=8192)
+def _analysis(hangul: str) -> tuple[tuple[str, ...], float] | None:
+    """(tags, log-probability) of the analyser's best reading; None when it is unavailable."""
+    kiwi = _kiwi()
+    if kiwi is None:
+        return None
+    tokens, score = kiwi.analyze(hangul, top_n=1)[0]
+    return tuple(t.tag for t in tokens), float(score)
+
+
+def _hangul_word(word: str) -> str | None:
+    hangul = re.sub(r"[^가-힣]", "", word)
+    if not ENABLED or not 2 <= len(hangul) <= MAX_SYLLABLES or hangul != word.replace(" ", ""):
+        return None
+    return hangul
+
+
+def is_verb_form(word: str) -> bool:
+    """True for what the analyser reads as a verb or adjective form (써주셔서, 가능하실까요)."""
+    hangul = _hangul_word(word)
+    found = _analysis(hangul) if hangul else None
+    if found is None:
+        return False
+    tags, score = found
+    return score > VERB_FORM_SCORE and any(tag in _PREDICATE_TAGS for tag in tags)
+
+
 def is_common_word(word: str, *, verb_forms: bool = False) -> bool:
     """True for a Hangul word (or phrase) the analyser knows as ordinary vocabulary;
     with ``verb_forms``, also for anything it reads as a verb or adjective form (for
     company names; a person's name may look like one: 여민준 = 여미 + ㄴ + 준)."""
-    hangul = re.sub(r"[^가-힣]", "", word)
-    if not ENABLED or not 2 <= len(hangul) <= MAX_SYLLABLES or hangul != word.replace(" ", ""):
+    hangul = _hangul_word(word)
+    found = _analysis(hangul) if hangul else None
+    if found is None:
         return False
-    kiwi = _kiwi()
-    if kiwi is None:
-        return False
-    tokens, score = kiwi.analyze(hangul, top_n=1)[0]
-    if verb_forms and any(t.tag in _PREDICATE_TAGS for t in tokens):
-        return True  # a verb or adjective form (써주셔서, 가능하실까요): never a name
-    if any(t.tag == "NNP" for t in tokens):  # a proper noun: a name (김철수, 하늘정원) unless
-        return float(score) > COMMON_PLACE_SCORE  # as frequent as 서울, 유럽, 홍콩
-    return float(score) > COMMON_WORD_SCORE
+    tags, score = found
+    if verb_forms and is_verb_form(word):
+        return True  # a verb or adjective form: never a company name
+    if "NNP" in tags:  # a proper noun: a name (김철수, 하늘정원) unless as frequent as 서울
+        return score > COMMON_PLACE_SCORE
+    return score > COMMON_WORD_SCORE

@@ -16,7 +16,7 @@ from typing import Literal
 from collabiq_llm.companies import KO_PARTICLES, CompanyDirectory, OwnOrg
 from collabiq_llm.email.dates import COLLAB_WORDS
 from collabiq_llm.offline import cues
-from collabiq_llm.offline.lexicon import is_common_word
+from collabiq_llm.offline.lexicon import is_common_word, is_verb_form
 from collabiq_llm.offline.rules import KO_TITLES, is_korean_name, words
 
 Shape = Literal["pair-startup-first", "pair-partner-first", "with", "counterpart"]
@@ -166,7 +166,10 @@ class _Resolver:
             return _Cand(match.canonical, start, match.kind, match.score)
         if not _acceptable(name, self.text, self.people, self.own):
             return None
-        if not marked and is_common_word(name, verb_forms=True):
+        whole = unicodedata.normalize("NFKC", raw).strip()  # "데모데이" before particles go
+        if is_verb_form(name) or (
+            not marked and (is_common_word(name, verb_forms=True) or is_common_word(whole))
+        ):
             return None
         return _Cand(name, start)
 

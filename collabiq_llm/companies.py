@@ -52,6 +52,12 @@ _KO_TAIL = (
     r"(?:측|팀|사|님)?(?:과의|와의|에서는|에서|에게|에는|으로|로서|이랑|하고|께서|까지|부터|처럼|"
     r"보다|한테|이나|과는|와는|이며|이고|이다|입니다|과|와|의|은|는|이|가|을|를|로|도|만|랑|께|에)?"
 )
+# an English name ends at a word boundary and is not the first word of a longer name
+# ("Bonbom" is not "Bonbom Labs"), though a role or legal word may follow ("Bonbom Team")
+_EN_RIGHT = (
+    r"(?![A-Za-z0-9])(?-i:(?![ \t]+(?!(?:Team|Inc|Corp|Co|Ltd|LLC|CEO|CTO|COO|Korea|And|X)\b)"
+    r"[A-Z][a-z]))"
+)
 FUZZY_MIN = 90.0  # rapidfuzz ratio (0-100) on Hangul-decomposed keys
 
 
@@ -153,7 +159,7 @@ def _surface_pattern(alias: str) -> re.Pattern[str] | None:
             parts.append(r"\s?" if _HANGUL.match(ch) else r"[\s\-]?")
         parts.append(re.escape(ch))
     left = r"(?<![가-힣])" if _HANGUL.match(core[0]) else r"(?<![A-Za-z0-9])"
-    right = rf"(?={_KO_TAIL}(?![가-힣]))" if _HANGUL.match(core[-1]) else r"(?![A-Za-z0-9])"
+    right = rf"(?={_KO_TAIL}(?![가-힣]))" if _HANGUL.match(core[-1]) else _EN_RIGHT
     flags = 0 if short_ascii else re.IGNORECASE
     return re.compile(left + "".join(parts) + right, flags)
 

@@ -81,6 +81,14 @@ def test_directory_name_with_a_particle_still_matches(name: str, particle: str) 
     assert [m.canonical for m in found] == [name]
 
 
+def test_english_directory_name_is_not_the_first_word_of_a_longer_name() -> None:
+    found = SHIPPED.find_in_text("Bonbom Labs met us; the BONBOM Team met GreenWave yesterday.")
+    assert [(m.canonical, m.surface) for m in found] == [
+        ("본봄", "BONBOM"),
+        ("그린웨이브", "GreenWave"),
+    ]
+
+
 def test_fuzzy_match_never_takes_a_name_inside_another() -> None:
     directory = CompanyDirectory([Company("하늘모빌리티", "startup")])
     assert directory.find_in_text("밤하늘모빌리티와 실증을 시작합니다") == []

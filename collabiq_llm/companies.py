@@ -28,6 +28,7 @@ __all__ = [
     "CompanyMatch",
     "CompanyMention",
     "Kind",
+    "OwnOrg",
     "load_directory",
     "normalise_org_name",
     "org_key",
@@ -44,6 +45,18 @@ _KO_AFFIX = re.compile(r"주식회사|유한회사|\(주\)|\(유\)|㈜")
 # particles and role words that stick to a Korean name in running text
 KO_PARTICLES = re.compile(
     r"(?:과의|와의|에서는|에서|에게|으로|이랑|하고|측과|측의|측은|측|님|과|와|의|은|는|이|가|을|를|로|도|만|랑|께)$"
+)
+# what may follow a Korean name inside the same word: a particle or a role word, never more
+# name ("본봄과", "본봄측", "본봄팀은" match 본봄; "본봄랩스", "본봄벤처스" do not)
+_KO_TAIL = (
+    r"(?:측|팀|사|님)?(?:과의|와의|에서는|에서|에게|에는|으로|로서|이랑|하고|께서|까지|부터|처럼|"
+    r"보다|한테|이나|과는|와는|이며|이고|이다|입니다|과|와|의|은|는|이|가|을|를|로|도|만|랑|께|에)?"
+)
+# an English name ends at a word boundary and is not the first word of a longer name
+# ("Bonbom" is not "Bonbom Labs"), though a role or legal word may follow ("Bonbom Team")
+_EN_RIGHT = (
+    r"(?![A-Za-z0-9])(?-i:(?![ \t]+(?!(?:Team|Inc|Corp|Co|Ltd|LLC|CEO|CTO|COO|Korea|And|X)\b)"
+    r"[A-Z][a-z]))"
 )
 FUZZY_MIN = 90.0  # rapidfuzz ratio (0-100) on Hangul-decomposed keys
 
@@ -69,6 +82,39 @@ class Company:
     @property
     def spellings(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class OwnOrg:
+    """The user's own organisation (the accelerator or VC reading the mail).
+
+    Never a startup or partner; its staff are still candidates for person in charge.
+    A name counts as ours when it equals one of ``names`` or extends it ("넥스트브릿지벤처스
+    투자팀"); an address counts when its domain is one of ``domains`` or a subdomain.
+    """
+
+    names: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+
+    def __or__(self, other: OwnOrg) -> OwnOrg:
+        return OwnOrg(
+            tuple(dict.fromkeys((*self.names, *other.names))),
+            tuple(dict.fromkeys((*self.domains, *other.domains))),
+        )
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(k for k in (org_key(n) for n in self.names) if len(k) >= 2)
+
+    def is_own(self, name: str) -> bool:
+        key = org_key(name)
+        return bool(key) and any(key == k or key.startswith(k) for k in self.keys)
+
+    def owns_address(self, address: str) -> bool:
+        domain = address.rsplit("@", 1)[-1].strip(" >").lower()
+        return bool(domain) and any(
+            domain == d.lower() or domain.endswith("." + d.lower()) for d in self.domains
+        )
 
 
 class CompanyMatch(NamedTuple):
@@ -113,7 +159,7 @@ def _surface_pattern(alias: str) -> re.Pattern[str] | None:
             parts.append(r"\s?" if _HANGUL.match(ch) else r"[\s\-]?")
         parts.append(re.escape(ch))
     left = r"(?<![가-힣])" if _HANGUL.match(core[0]) else r"(?<![A-Za-z0-9])"
-    right = "" if _HANGUL.match(core[-1]) else r"(?![A-Za-z0-9])"
+    right = rf"(?={_KO_TAIL}(?![가-힣]))" if _HANGUL.match(core[-1]) else _EN_RIGHT
     flags = 0 if short_ascii else re.IGNORECASE
     return re.compile(left + "".join(parts) + right, flags)
 
@@ -121,8 +167,9 @@ def _surface_pattern(alias: str) -> re.Pattern[str] | None:
 class CompanyDirectory:
     """Known companies with fuzzy lookup; build with ``load_directory``."""
 
-    def __init__(self, companies: Iterable[Company]) -> None:
+    def __init__(self, companies: Iterable[Company], own_org: OwnOrg | None = None) -> None:
         self.companies: tuple[Company, ...] = tuple(companies)
+        self.own_org = own_org or OwnOrg()
         self._by_key: dict[str, Company] = {}
         self._patterns: list[tuple[re.Pattern[str], Company]] = []
         for company in self.companies:
@@ -190,6 +237,8 @@ class CompanyDirectory:
         if best is None:
             return None
         company = self._fuzzy_keys[best[0]]
+        if best[0] != _jamo(key) and (best[0] in _jamo(key) or _jamo(key) in best[0]):
+            return None  # one name inside the other (하늘모빌리티 / 밤하늘모빌리티): another entity
         return CompanyMatch(company.name, company.kind, round(0.9 * best[1] / 100, 3))
 
     def find_in_text(self, text: str) -> list[CompanyMention]:
@@ -234,6 +283,20 @@ class CompanyDirectory:
         return "\n".join(lines)
 
 
+def _parse_own_org(data: dict[str, object], path: Path) -> OwnOrg:
+    """The optional ``[own_org]`` table: ``names`` and ``domains`` (lists of strings)."""
+    table = data.get("own_org", {})
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{path}: [own_org] must be a table")
+    out: dict[str, tuple[str, ...]] = {}
+    for key in ("names", "domains"):
+        values = table.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ConfigurationError(f"{path}: own_org.{key} must be a list of strings")
+        out[key] = tuple(v.strip() for v in values if v.strip())
+    return OwnOrg(out["names"], out["domains"])
+
+
 def _parse(data: dict[str, object], path: Path) -> list[Company]:
     companies: list[Company] = []
     for section, kind in _SECTIONS.items():
@@ -261,11 +324,12 @@ def _load(path: str, mtime_ns: int) -> CompanyDirectory:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"cannot read company directory {file}: {exc}") from exc
-    return CompanyDirectory(_parse(data, file))
+    return CompanyDirectory(_parse(data, file), _parse_own_org(data, file))
 
 
 def load_directory(path: str | Path) -> CompanyDirectory:
-    """Read a companies TOML file (``[[startups]]`` / ``[[partners]]`` tables).
+    """Read a companies TOML file (``[[startups]]`` / ``[[partners]]`` tables, and an
+    optional ``[own_org]`` table naming the organisation the directory belongs to).
 
     Cached per path and modification time, so callers may load it per email.
     A missing file raises ``FileNotFoundError``; a malformed one ``ConfigurationError``.

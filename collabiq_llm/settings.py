@@ -130,6 +130,13 @@ class BestMatchSettings(BaseModel):
     window_s: float = Field(30.0, gt=0)
 
 
+class OwnOrgSettings(BaseModel):
+    """The user's own organisation: never a startup or partner (see companies.OwnOrg)."""
+
+    names: list[str] = Field(default_factory=list)
+    domains: list[str] = Field(default_factory=list)
+
+
 class CostSettings(BaseModel):
     ledger_max_bytes: int = Field(5_000_000, ge=10_000)
 
@@ -287,6 +294,7 @@ class Settings(BaseSettings):
     cost: CostSettings = Field(default_factory=CostSettings)
     prices: dict[str, Price] = Field(default_factory=dict)
     companies_file: Path | None = None
+    own_org: OwnOrgSettings = Field(default_factory=OwnOrgSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -175,7 +175,12 @@ def reset(
     ),
 )
 def eval_cmd(
-    dataset: Path = typer.Argument(..., help="Labelled JSONL set, e.g. data/eval/emails.jsonl."),
+    datasets: list[Path] = typer.Argument(
+        None,
+        help="Labelled JSONL sets, each reported on its own; default: data/eval/emails.jsonl "
+        "and data/eval/independent/emails.jsonl when present.",
+        show_default=False,
+    ),
     strategy: str = typer.Option(None, "--strategy", "-s", help="Evaluate one strategy."),
     compare: bool = typer.Option(
         False, "--compare", help="Each provider alone, consensus and best-match, side by side."
@@ -189,7 +194,7 @@ def eval_cmd(
 
     raise typer.Exit(
         run_eval(
-            dataset,
+            datasets or None,
             strategy=strategy,
             compare=compare,
             limit=limit,

@@ -48,13 +48,17 @@ class EmailInput:
 
     ``text`` is the body the providers see (subject first line when known, quoted
     replies / signatures / disclaimers already trimmed). ``received_at`` anchors
-    relative dates such as 어제 or "yesterday".
+    relative dates such as 어제 or "yesterday". ``sender`` / ``recipients`` are the
+    From and To/Cc headers ("Name <addr>") when known: the offline extractor reads
+    roles from them; the providers see only ``text``.
     """
 
     text: str
     received_at: dt.date | None = None
     subject: str | None = None
     email_id: str = field(default="")
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str):

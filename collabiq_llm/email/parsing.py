@@ -28,6 +28,7 @@ from collabiq_llm.email.cleanup import (
     strip_subject_prefix,
 )
 from collabiq_llm.email.dates import parse_date_value
+from collabiq_llm.email.headers import correspondents_of_message, correspondents_of_plain
 from collabiq_llm.email.input import MAX_EMAIL_CHARS, EmailInput, require_unicode
 from collabiq_llm.entities import make_email_id
 from collabiq_llm.errors import InputError
@@ -224,8 +225,10 @@ def parse_email(
             as_bytes = text.encode("utf-8", errors="surrogateescape")
     if as_bytes is not None:
         cleaned, subject, header_day = _from_message(as_bytes)
+        sender, recipients = correspondents_of_message(as_bytes)
     else:
         cleaned, subject, header_day = _from_plain(text)
+        sender, recipients = correspondents_of_plain(text)
 
     if cleaned.from_quoted:  # the forwarded/quoted message is the content: its own date/subject
         header_day = cleaned.date or header_day
@@ -247,4 +250,6 @@ def parse_email(
         received_at=received_at or header_day,
         subject=subject,
         email_id=email_id or make_email_id(_id_source(raw)),
+        sender=sender,
+        recipients=recipients,
     )

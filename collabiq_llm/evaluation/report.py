@@ -104,6 +104,14 @@ def _usd(value: float | None) -> str:
     return "$0" if value == 0 else f"${value:.5f}"
 
 
+def _lang_cell(report: EvalReport, lang: str) -> str:
+    group = report.by_lang.get(lang)
+    if group is None:
+        return "-"
+    fields = " / ".join(f"{group.per_field[f] * 100:.0f}" for f in FIELD_NAMES)
+    return f"{_pct(group.overall_accuracy)} · {fields}"
+
+
 def _rows(modes: list[ModeResult]) -> list[tuple[str, list[str]]]:
     rows: list[tuple[str, list[str]]] = []
 
@@ -122,6 +130,13 @@ def _rows(modes: list[ModeResult]) -> list[tuple[str, list[str]]]:
                 f"{_pct(r.per_field[field].accuracy)} ({r.per_field[field].coverage * 100:.0f} %)"
                 for r in reports
             ],
+        )
+    langs = sorted({lang for r in reports for lang in r.by_lang})
+    for lang in langs:
+        n = max((r.by_lang[lang].n_emails for r in reports if lang in r.by_lang), default=0)
+        add(
+            f"{lang} (n={n}): overall · " + " / ".join(FIELD_LABELS[f] for f in FIELD_NAMES),
+            [_lang_cell(r, lang) for r in reports],
         )
     n_bands = len(reports[0].calibration) if reports else 0
     for i in range(n_bands):

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from collabiq_llm.companies import OwnOrg
 from collabiq_llm.email.input import EmailInput
 from collabiq_llm.errors import AllProvidersFailed, ConfigurationError, InputError
 from collabiq_llm.evaluation.dataset import EvalExample
@@ -110,6 +111,28 @@ def dataset_companies(dataset: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def dataset_own_org(dataset: Path) -> OwnOrg | None:
+    """The receiving organisation of a set: ``own_org.toml`` (``names``, ``domains``) next to
+    it, or the ``[own_org]`` table of its ``companies.toml``; None when neither says."""
+    import tomllib
+
+    candidate = dataset.with_name("own_org.toml")
+    if not candidate.is_file():
+        return None
+    try:
+        with candidate.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"cannot read {candidate}: {exc}") from exc
+    table = data.get("own_org", data)
+    names, domains = table.get("names", []), table.get("domains", [])
+    if not all(
+        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in (names, domains)
+    ):
+        raise ConfigurationError(f"{candidate}: names and domains must be lists of strings")
+    return OwnOrg(tuple(names), tuple(domains))
+
+
 def email_for(example: EvalExample) -> EmailInput:
     """The ``EmailInput`` the CLI would build for this email (same parsing, same id)."""
     from collabiq_llm.email.parsing import parse_email
@@ -135,6 +158,7 @@ class EvalRunner:
         work_dir: Path | None = None,
         provider_configs: dict[str, ProviderConfig] | None = None,
         api_keys: dict[str, str] | None = None,
+        own_org: OwnOrg | None = None,
     ) -> None:
         if not examples:
             raise InputError("no emails to evaluate")
@@ -153,6 +177,7 @@ class EvalRunner:
         self.dataset_name = dataset_name
         self.work_dir = work_dir
         self.api_keys = dict(api_keys or {})
+        self.own_org = own_org
         self.aliases = AliasTable.from_toml(self.companies_file) if self.companies_file else None
         self.on_mode_done: list[Callable[[ModeResult], None]] = []  # e.g. CLI progress lines
 
@@ -184,7 +209,10 @@ class EvalRunner:
         cfg = self.settings.providers.get(OFFLINE, OFFLINE_DEFAULT)
         # passed explicitly: built from its config alone it would read the *default*
         # companies file, not the evaluation set's directory
-        return OfflineProvider(cfg, companies_path=self.settings.companies_path())
+        own = self.own_org
+        if own is None:
+            own = OwnOrg(tuple(self.settings.own_org.names), tuple(self.settings.own_org.domains))
+        return OfflineProvider(cfg, companies_path=self.settings.companies_path(), own_org=own)
 
     def _providers(self, mode: Mode) -> dict[str, LLMProvider]:
         context = self._company_context()
@@ -316,6 +344,7 @@ __all__ = [
     "Mode",
     "compare_modes",
     "dataset_companies",
+    "dataset_own_org",
     "email_for",
     "fixed_weights",
     "offline_mode",

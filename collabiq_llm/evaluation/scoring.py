@@ -228,6 +228,14 @@ class CalibrationBand(BaseModel):
     mean_confidence: float | None
 
 
+class GroupScore(BaseModel):
+    """Accuracy of one slice of the set (e.g. one language): per field and overall."""
+
+    n_emails: int
+    overall_accuracy: float
+    per_field: dict[str, float]
+
+
 class EvalReport(BaseModel):
     n_emails: int
     n_failed: int
@@ -242,6 +250,7 @@ class EvalReport(BaseModel):
     latency_ms_p95: float | None
     by_difficulty: dict[str, float]  # overall accuracy per difficulty
     by_tag: dict[str, float]  # overall accuracy per tag
+    by_lang: dict[str, GroupScore] = {}  # per language (ko / en / mixed): per field and overall
 
     def accuracy(self, field: str) -> float:
         return self.per_field[field].accuracy
@@ -284,6 +293,7 @@ def score_results(
     truth_non_null = dict.fromkeys(FIELD_NAMES, 0)
     bands = [[0, 0, 0.0] for _ in BANDS]  # count, correct, confidence sum
     groups: dict[str, list[float]] = defaultdict(list)
+    langs: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("n", *FIELD_NAMES), 0))
     costs: list[float] = []
     latencies: list[float] = []
     n = failed = 0
@@ -297,6 +307,8 @@ def score_results(
         if pred.latency_ms is not None:
             latencies.append(pred.latency_ms)
         hits = 0
+        lang = langs[example.lang]
+        lang["n"] += 1
         for field in FIELD_NAMES:
             truth = example.expected.value(field)
             truth_non_null[field] += truth is not None
@@ -305,6 +317,7 @@ def score_results(
             value = pred.values.get(field)
             ok = field_correct(field, value, truth, aliases=aliases)
             correct[field] += ok
+            lang[field] += ok
             hits += ok
             if normalise_value(field, value) is not None:
                 non_null[field] += 1
@@ -369,6 +382,14 @@ def score_results(
             k[len("difficulty:") :]: v for k, v in means.items() if k.startswith("difficulty:")
         },
         by_tag={k[len("tag:") :]: v for k, v in means.items() if k.startswith("tag:")},
+        by_lang={
+            name: GroupScore(
+                n_emails=c["n"],
+                overall_accuracy=sum(c[f] for f in FIELD_NAMES) / (c["n"] * len(FIELD_NAMES)),
+                per_field={f: c[f] / c["n"] for f in FIELD_NAMES},
+            )
+            for name, c in sorted(langs.items())
+        },
     )
 
 
@@ -378,6 +399,7 @@ __all__ = [
     "EvalReport",
     "Expected",
     "FieldScore",
+    "GroupScore",
     "Prediction",
     "as_prediction",
     "details_match",

@@ -1,4 +1,4 @@
-"""Rules the offline provider uses for people, details and dates (no network, deterministic).
+"""Rules the offline provider uses for people and details (no network, deterministic).
 
 Every finder returns the value with a confidence that says *how* it was found:
 an explicit label (담당자:, Contact:) ≈0.9, a signature or sign-off ≈0.6, a name
@@ -13,7 +13,10 @@ import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-from collabiq_llm.email.dates import COLLAB_WORDS, DateMention, find_event_date, sentence_at
+from collabiq_llm.email.dates import (
+    COLLAB_WORDS,
+)
+from collabiq_llm.offline.lexicon import is_common_word
 
 SURNAMES = frozenset(
     "김이박최정강조윤장임한오서신권황안송류유홍전고문양손배백허남심노하곽성차주우구민진나지엄채원천"
@@ -53,17 +56,24 @@ _EN_STOP = words(
     "associate principal global korea inc ltd corp llc company group bank university",
     "monday tuesday wednesday thursday friday saturday sunday sent from my iphone",
     "contact person email phone mobile tel fax office please good news update",
+    "program programme open innovation accelerator batch cohort demo day summit challenge",
+    "initiative fund newsletter portfolio press media release immediate",
 )
 _KO_NAME = r"(?:남궁|황보|제갈|선우|독고|사공|서문)?[가-힣]{2,3}"
 _EN_NAME = r"\b[A-Z][a-z]+(?:-[a-z]+)?(?:[ -][A-Z][a-z]+(?:-[a-z]+)?){0,2}\b"
 _LABEL = re.compile(
     r"(?im)(?:^|(?<=[.!?。…][ \t]))[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?\[?(?:"
+    r"(?:(?:실무|현업|프로젝트|업무|행사|미팅)[ \t]?)?"
     r"(?:담당자|담당|연락\s*담당자?|연락처|책임자|문의처?)\]?(?:\s*(?:는|은))?"
     r"(?:[ \t]*[:：]|[ \t]+(?=[가-힣]))"
-    r"|(?:PIC|Contact(?:\s+person)?|Person\s+in\s+charge|Point\s+of\s+contact)\]?[ \t]*[:：]"
+    r"|(?:PIC|(?:(?:Media|Press|Main|Primary|Project)\s+)?Contact(?:\s+person)?|"
+    r"Person\s+in\s+charge|Point\s+of\s+contact|"
+    r"주최자|Organi[sz]er)\]?[ \t]*[:：]"
     r")[ \t]*(?P<v>[^\n]+)"
 )
-_INLINE_LABEL = re.compile(r"담당(?:자|하시는\s*분)?(?:는|은)\s+(?P<v>[^\n.,]{2,40})")
+_INLINE_LABEL = re.compile(
+    r"(?:담당(?:자|하시는\s*분)?|연락(?:\s*창구)?|contact|PIC)(?:는|은)\s+(?P<v>[^\n.,]{2,40})"
+)
 _AFTER_TITLE = (
     r"(?=$|[^가-힣]|(?:와|과|께서|께|이|가|은|는|을|를|의|도|에게|랑|하고)(?:[^가-힣]|$))"
 )
@@ -76,6 +86,11 @@ _SIGN = re.compile(  # "김철수 드림" closing a line
 _SIGNOFF = re.compile(
     r"(?im)^[ \t]*(?:감사합니다|고맙습니다|감사드립니다|Best regards|Kind regards|Warm regards|"
     r"Regards|Best|Thanks|Thank you|Many thanks|Sincerely|Cheers|BR)[ \t]*[.,!~]*[ \t]*$"
+)
+_SIGNOFF_SAME_LINE = re.compile(  # "Best, Noah Kang", "Thanks, Grace", "— Grace", "-- 김철수"
+    r"(?im)^[ \t]*(?:(?:Best(?:[ \t]+regards)?|Kind regards|Warm regards|Regards|Thanks|Thank you|"
+    r"Cheers|Sincerely|Many thanks|감사합니다|고맙습니다)[ \t]*[,.!][ \t]*|[-—–~]{1,2}[ \t]*)"
+    r"(?P<n>" + _EN_NAME + r"|" + _KO_NAME + r")[ \t]*[.!]?[ \t]*$"
 )
 _SELF_KO = re.compile(
     r"(?<![가-힣])(?P<n>" + _KO_NAME + r")\s?(?:(?:" + KO_TITLES + r")\s?)?입니다(?=[\s.,!]|$)"
@@ -109,6 +124,8 @@ class EmailParts:
     subject: str
     body: str
     anchor: dt.date | None
+    sender: str = ""  # From: of the last forwarded/quoted header block in the text, if any
+    recipients: tuple[str, ...] = ()
 
 
 def split_email(text: str, received_at: dt.date | None) -> EmailParts:
@@ -125,8 +142,26 @@ def split_email(text: str, received_at: dt.date | None) -> EmailParts:
             continue  # not an RFC 822 date: an event label such as "Date: Nov 5"
         anchor = anchor or sent
         text = text.replace(dm.group(0), "", 1)
+    sender, recipients = _inner_parties(text)
     text = _HEADER_LINE.sub("", text)
-    return EmailParts(subject, text, anchor)
+    return EmailParts(subject, text, anchor, sender, recipients)
+
+
+_PARTY_LINE = re.compile(
+    r"(?im)^[ \t>]*(?P<k>from|to|cc|보낸\s*사람|받는\s*사람|참조)[ \t]*[:：][ \t]*(?P<v>.+)$"
+)
+
+
+def _inner_parties(text: str) -> tuple[str, tuple[str, ...]]:
+    """From / To / Cc of the last header block pasted in the text (a forwarded message)."""
+    sender, recipients = "", []
+    for m in _PARTY_LINE.finditer(text):
+        key = m.group("k").lower().replace(" ", "")
+        if key in ("from", "보낸사람"):
+            sender, recipients = m.group("v").strip(), []
+        elif sender:
+            recipients += [a.strip() for a in m.group("v").split(",") if a.strip()]
+    return sender, tuple(recipients)
 
 
 def is_korean_name(token: str) -> bool:
@@ -143,12 +178,21 @@ def _is_english_name(token: str) -> bool:
     return bool(words) and not any(w.lower() in _EN_STOP for w in words)
 
 
+def looks_like_person(name: str) -> bool:
+    """A display name that is a person ("김철수", "Noah Kang"), not a team or company."""
+    name = name.strip()
+    if is_korean_name(name.replace(" ", "")):
+        return True
+    return bool(re.fullmatch(_EN_NAME, name)) and _is_english_name(name) and " " in name
+
+
 def name_in(value: str, exclude: set[str] | frozenset[str] = frozenset()) -> str | None:
     """The first personal name inside a short value ("본봄 김철수 매니저 (010-...)")."""
     value = re.split(r"[(<\[/|,;]|\d{2,}|\S+@", value)[0]
     for token in re.findall(r"[가-힣]+", value):
+        token = re.sub(r"(?:입니다|이에요|예요|이며|이고|인데|께서|께|이|가|은|는)$", "", token)
         token = re.sub(r"(?:" + KO_TITLES + r")$", "", token)
-        if token not in exclude and is_korean_name(token):
+        if token not in exclude and is_korean_name(token) and not is_common_word(token):
             return token
     m = re.search(_EN_NAME, value)
     if m and _is_english_name(m.group(0)) and m.group(0) not in exclude:
@@ -170,6 +214,10 @@ def find_person(body: str, exclude: set[str]) -> Found | None:
     for m in _SIGN.finditer(body):
         if is_korean_name(m.group("n")) and m.group("n") not in exclude:
             candidates.append(Found(m.group("n"), 0.65, m.start()))
+    for m in _SIGNOFF_SAME_LINE.finditer(body):
+        name = name_in(m.group("n"), exclude)
+        if name and (not re.search("[가-힣]", name) or not is_common_word(name)):
+            candidates.append(Found(name, 0.6, m.start("n")))
     for m in _SIGNOFF.finditer(body):
         for line in body[m.end() :].split("\n")[:3]:
             if line.strip():
@@ -183,12 +231,13 @@ def find_person(body: str, exclude: set[str]) -> Found | None:
         for m in pattern.finditer(body, 0, _INTRO_CHARS):
             name = m.group("n")
             ok = is_korean_name(name) if pattern is _SELF_KO else _is_english_name(name)
-            if ok and name not in exclude:
+            if ok and name not in exclude and not is_common_word(name):
                 return Found(name, 0.55, m.start())
     for pattern in (_TITLED, _TITLED_EN):
         for m in pattern.finditer(body):
             name = m.group("n")
             ok = is_korean_name(name) if pattern is _TITLED else _is_english_name(name)
+            ok = ok and not is_common_word(name)
             if ok and name not in exclude and not _addressee(body, m.start()):
                 return Found(name, 0.45, m.start())
     return None
@@ -200,8 +249,11 @@ def _addressee(body: str, pos: int) -> bool:
     line_end = body.find("\n", pos)
     line = body[line_start : line_end if line_end >= 0 else len(body)]
     first_line = not body[:line_start].strip()
-    return bool(re.search(r"안녕|^\s*(?:dear|hi|hello)\b", line, re.I)) or (
-        first_line and len(line.strip()) < 40
+    greets = re.match(r"\s*\S+\s?\S*님\s*[,!]", body[pos : line_end if line_end >= 0 else None])
+    return (
+        bool(re.search(r"안녕|^\s*(?:dear|hi|hello)\b", line, re.I))
+        or ((first_line or not body[line_start:pos].strip()) and bool(greets))
+        or (first_line and len(line.strip()) < 40)
     )
 
 
@@ -237,10 +289,35 @@ def _sentences(body: str) -> list[tuple[int, str]]:
             or _LABEL.match(sentence)
             or _CONTACT_LINE.search(sentence)
             or sentence.startswith(">")
+            or _NOT_CONTENT.search(sentence)
+            or (_SELF_INTRO.match(sentence) and not _is_collab(sentence))
         ):
             continue
         out.append((start, sentence))
     return out
+
+
+# greetings, self-introductions, sign-offs and "key: value" logistics lines describe no
+# collaboration, wherever they sit
+_NOT_CONTENT = re.compile(
+    r"안녕하(?:세요|십니까)|^[-—–~]{1,2}\s*\S+$|"
+    r"^(?:I lead|I'm|I am|This is|My name is)\b|"
+    r"^(?:Congratulations|Thanks|Thank you)\b|"
+    r"^[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?"
+    r"(?:장소|위치|참석(?:자)?|준비물|Where|Location|Attendees?|Venue|"
+    r"Dial-in|Join)[ \t]*[:：]",
+    re.IGNORECASE,
+)
+_SELF_INTRO = re.compile(r"^\S+(?:\s\S+){0,2}(?:입니다|이에요|예요)[.!]?$")  # "본봄 김철수입니다."
+_EVENT_WORDS = re.compile(
+    r"리뷰|웨비나|데모데이|발표|실사|밋업|시연|공유회|설명회|점검|운영|캠페인|NDA|체결|"
+    r"\breview\b|\bwebinar\b|\bmeetup\b|\bsession\b|\bcampaign\b|\bdemo day\b|\bco-?host",
+    re.IGNORECASE,
+)
+
+
+def _is_collab(sentence: str) -> bool:
+    return bool(COLLAB_WORDS.search(sentence) or _EVENT_WORDS.search(sentence))
 
 
 def _clip(text: str) -> str:
@@ -253,7 +330,7 @@ def _clip(text: str) -> str:
 def find_details(subject: str, body: str, org_names: list[str]) -> Found:
     """The sentence(s) describing the collaboration, in the sender's words (≤ ~300 chars)."""
     sentences = _sentences(body)
-    chosen = [(pos, s) for pos, s in sentences if COLLAB_WORDS.search(s)]
+    chosen = [(pos, s) for pos, s in sentences if _is_collab(s)]
     if chosen:
         picked: list[str] = []
         for _, sentence in chosen:
@@ -264,31 +341,11 @@ def find_details(subject: str, body: str, org_names: list[str]) -> Found:
         names = [n.casefold() for n in org_names if n]
         mentions_org = any(n in text.casefold() for n in names)
         return Found(text, 0.7 if mentions_org else 0.6, chosen[0][0])
+    topic = re.sub(r"^\s*\[[^\]]*\]\s*", "", subject).strip()
+    if topic and _is_collab(topic):  # the subject names the event the body does not
+        return Found(_clip(topic), 0.4)
     if sentences:
         return Found(_clip(sentences[0][1]), 0.3, sentences[0][0])
     if subject:
         return Found(_clip(subject), 0.3)
     return Found("", 0.0)
-
-
-# ---- date --------------------------------------------------------------------
-_DATE_BASE = {"label": 0.85, "absolute": 0.7, "relative": 0.65}
-_DATE_PRECISION = {"day": 0.0, "weekday": 0.1, "week": 0.3}
-
-
-def find_date(parts: EmailParts) -> tuple[dt.date | None, float]:
-    """Event date from the body (subject as a fallback) and a confidence for how it was found."""
-    for text in (parts.body, parts.subject):
-        mention = find_event_date(text, parts.anchor) if text else None
-        if mention is not None:
-            return mention.value, date_confidence(text, mention)
-    return None, 0.0
-
-
-def date_confidence(text: str, mention: DateMention) -> float:
-    conf = _DATE_BASE[mention.method] - _DATE_PRECISION[mention.precision]
-    if mention.method == "absolute" and not mention.has_year:
-        conf -= 0.05
-    if mention.method != "label" and not COLLAB_WORDS.search(sentence_at(text, mention.start)):
-        conf -= 0.15
-    return round(max(conf, 0.2), 2)

@@ -137,3 +137,33 @@ def test_exit_code_2_for_usage_and_dataset_errors(tmp_path: Path) -> None:
     missing = _cli(str(tmp_path / "nope.jsonl"))
     assert missing.returncode == 2
     assert "dataset not found" in missing.stderr
+
+
+def test_several_sets_are_reported_separately_with_their_own_org(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two sets: one run each (per field and per language); a set's own_org.toml is used."""
+    lines = DEFAULT_DATASET.read_text("utf-8").splitlines()
+    first, second = tmp_path / "a" / "emails.jsonl", tmp_path / "b" / "emails.jsonl"
+    for path, chunk in ((first, lines[:2]), (second, lines[40:43])):
+        path.parent.mkdir()
+        path.write_text("\n".join(chunk) + "\n", encoding="utf-8")
+    (second.parent / "own_org.toml").write_text(
+        'names = ["넥스트브릿지벤처스"]\ndomains = ["nextbridge.example"]\n', encoding="utf-8"
+    )
+    args = {"strategy": None, "compare": False, "limit": None, "concurrency": 1}
+    assert run_eval([first, second], **args, as_json=True) == 0  # type: ignore[arg-type]
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert [r["dataset"] for r in runs] == [str(first), str(second)]
+    assert [r["n_emails"] for r in runs] == [2, 3]
+    for run in runs:
+        by_lang = run["modes"][0]["report"]["by_lang"]
+        assert sum(g["n_emails"] for g in by_lang.values()) == run["n_emails"]
+        assert all(
+            set(g["per_field"])
+            == {"person_in_charge", "startup_name", "partner_org", "details", "date"}
+            for g in by_lang.values()
+        )
+    assert run_eval([first, second], **args, as_json=False) == 0  # type: ignore[arg-type]
+    text = capsys.readouterr().out
+    assert f"## {first}" in text and f"## {second}" in text and "overall ·" in text

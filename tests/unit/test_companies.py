@@ -61,7 +61,7 @@ def test_org_key_ignores_spacing_and_punctuation() -> None:
         ("테이블매니져", "테이블매니저", "startup", 0.8),  # one letter off
         ("신세계인터내셔날", "신세계인터내셔널", "partner", 0.8),
         ("Shinsegae International", "신세계인터내셔널", "partner", 1.0),
-        ("SI", "신세계인터내셔널", "partner", 1.0),
+        ("FMF", "미래모빌리티재단", "partner", 1.0),
         ("한빛유통과", "한빛유통", "partner", 0.9),  # particle stripped
         ("신세계인터내셔널 패션부문", "신세계인터내셔널", "partner", 0.8),
     ],
@@ -100,8 +100,8 @@ def test_find_in_text_positions_and_overlaps(directory: CompanyDirectory) -> Non
 
 
 def test_short_alias_only_as_upper_case_word(directory: CompanyDirectory) -> None:
-    assert directory.find_in_text("this is basic stuff; Si 방문") == []
-    assert [m.canonical for m in directory.find_in_text("SI 측과 미팅")] == ["신세계인터내셔널"]
+    assert directory.find_in_text("this is basic stuff; Fmf 방문") == []
+    assert [m.canonical for m in directory.find_in_text("FMF 측과 미팅")] == ["미래모빌리티재단"]
 
 
 def test_hangul_name_inside_a_longer_word_is_not_found(directory: CompanyDirectory) -> None:

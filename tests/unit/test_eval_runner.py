@@ -242,3 +242,19 @@ def test_fleet_env_points_the_shipped_config_at_the_emulators(fleet: OracleFleet
     assert env["COLLABIQ_PROVIDERS__CLAUDE__TIMEOUT_S"] == "0.5"
     clean = fleet.subprocess_env({"GOOGLE_API_KEY": "real", "PATH": "/bin"})
     assert "GOOGLE_API_KEY" not in clean and clean["PATH"] == "/bin"
+
+
+def test_dataset_own_org_is_read_next_to_the_dataset(tmp_path: Path) -> None:
+    from collabiq_llm.errors import ConfigurationError
+    from collabiq_llm.evaluation.runner import dataset_own_org
+
+    dataset = tmp_path / "emails.jsonl"
+    assert dataset_own_org(dataset) is None
+    (tmp_path / "own_org.toml").write_text('names = ["가나벤처스"]\ndomains = ["gana.example"]\n')
+    own = dataset_own_org(dataset)
+    assert (
+        own is not None and own.is_own("가나벤처스 투자팀") and own.owns_address("a@gana.example")
+    )
+    (tmp_path / "own_org.toml").write_text("names = 3\n")
+    with pytest.raises(ConfigurationError):
+        dataset_own_org(dataset)

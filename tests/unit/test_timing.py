@@ -101,13 +101,15 @@ def test_an_extra_endpoint_is_never_hung_before_its_first_answer(
     p95_ttfe: float, timeout: float
 ) -> None:
     """A self-hosted model may process the prompt for many seconds before its first token
-    (make interop, llama.cpp on a CPU): no history, no hang verdict and no hedge; with
-    history its own p95 sets the deadline, bounded only by its timeout."""
+    (make interop, llama.cpp on a CPU): without 5 first-event times, no hang verdict and
+    no hedge; then its own p95 sets the deadline, bounded only by its timeout."""
     cfg = FailoverSettings()
     local = _Remote(stream=True, timeout_s=timeout, name="local-llama")
     assert first_byte_timeout_s(cfg, local, ProviderSnapshot()) is None
     assert hedge_delay_s(cfg, local, ProviderSnapshot()) is None
-    snap = ProviderSnapshot(p95_first_event_ms=p95_ttfe)
+    few = ProviderSnapshot(p95_first_event_ms=p95_ttfe, first_event_samples=4)
+    assert first_byte_timeout_s(cfg, local, few) is None  # 4 times are no p95
+    snap = ProviderSnapshot(p95_first_event_ms=p95_ttfe, first_event_samples=5)
     hung = first_byte_timeout_s(cfg, local, snap)
     derived = max(cfg.first_byte_factor * p95_ttfe / 1000.0, cfg.first_byte_floor_s)
     assert hung == pytest.approx(min(derived, timeout))

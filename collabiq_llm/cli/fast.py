@@ -11,6 +11,7 @@ The CLI tests run both routes and compare their output.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -20,6 +21,10 @@ STATUS_FLAGS = {
     "-d": "detailed",
     "--check": "check",
 }
+
+
+COMPLETE_VAR = "_COLLABIQ_COMPLETE"
+"""Set by the shell completion scripts typer installs: typer must answer those calls."""
 
 
 def print_version() -> None:
@@ -52,6 +57,9 @@ def _full_width_help() -> bool:
 def route(argv: list[str]) -> Callable[[], int] | None:
     """The handler for ``argv`` when it can skip typer, else ``None``."""
     from collabiq_llm.cli.output import state
+
+    if os.environ.get(COMPLETE_VAR):  # a shell asking typer for completions
+        return None
 
     args = list(argv)
     debug = bool(args) and args[0] == "--debug"

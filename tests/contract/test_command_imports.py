@@ -155,3 +155,15 @@ def test_root_help_takes_the_copy_only_at_full_width(
     monkeypatch.setenv("COLUMNS", columns)
     assert (route(["--help"]) is not None) is fast
     assert route(["llm", "--help"]) is None
+
+
+def test_shell_completion_calls_go_to_typer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With typer's completion variable set, typer answers (even for known argv)."""
+    from collabiq_llm.cli.fast import COMPLETE_VAR, route
+
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.delenv(COMPLETE_VAR, raising=False)
+    assert route(["--help"]) is not None
+    monkeypatch.setenv(COMPLETE_VAR, "complete_bash")
+    for argv in (["--help"], ["--version"], ["llm", "status", "--json"]):
+        assert route(argv) is None

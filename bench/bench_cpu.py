@@ -9,7 +9,11 @@ Per email = (CPU of a 3N-email run − CPU of an N-email run) / 2N: every one-of
 (interpreter, imports, SDK import, client and connection set-up, the company
 directory) is in both runs and cancels out; what is left is the steady per-email work.
 The figure is our per-email CPU as a multiple of the bare ``google-genai`` loop's
-(``bench/sdk_loop.py``).
+(``bench/sdk_loop.py``) making the same kind of call: collabiq streams by default
+(``stream = true``, so a hang is told from a slow answer by the first event), and the
+SDK's own per-chunk parsing is most of a streamed call's CPU, so the like-for-like
+baseline is the bare loop with ``--stream``. The plain ``generate_content`` loop is
+measured in the same run and reported beside it.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         )
         ours: list[float] = []
         bare: list[float] = []
+        bare_stream: list[float] = []
         for rep in range(reps):
             home = {"COLLABIQ_HOME": str(tmp / f"home-{rep}")}
             cli = [*collabiq_cmd(), "llm", "extract", "--jsonl", "-n", str(CONCURRENCY)]
@@ -78,14 +83,17 @@ def run(quick: bool = False) -> dict[str, Any]:
                 runs["ours", name] = _cpu(cmd, {**env, **home})
                 if _lines(out) != count:
                     raise RuntimeError("collabiq did not write one line per email")
-                out = tmp / f"bare-{name}-{rep}.jsonl"
-                runs["bare", name] = _cpu([*loop, str(source), str(out)], env)
-                if _lines(out) != count:
-                    raise RuntimeError("the SDK loop did not write one line per email")
-            ours.append((runs["ours", "big"] - runs["ours", "small"]) / (2 * n))
-            bare.append((runs["bare", "big"] - runs["bare", "small"]) / (2 * n))
+                for kind, extra in (("bare", []), ("bare_stream", ["--stream"])):
+                    out = tmp / f"{kind}-{name}-{rep}.jsonl"
+                    runs[kind, name] = _cpu([*loop, *extra, str(source), str(out)], env)
+                    if _lines(out) != count:
+                        raise RuntimeError("the SDK loop did not write one line per email")
+            for kind, into in (("ours", ours), ("bare", bare), ("bare_stream", bare_stream)):
+                into.append((runs[kind, "big"] - runs[kind, "small"]) / (2 * n))
     ours_ms, bare_ms = median(ours) * 1000, median(bare) * 1000
-    ratio = ours_ms / bare_ms if bare_ms > 0 else None
+    stream_ms = median(bare_stream) * 1000
+    ratio = ours_ms / stream_ms if stream_ms > 0 else None
+    plain_ratio = ours_ms / bare_ms if bare_ms > 0 else None
     return {
         "benchmark": "client_cpu",
         "emails": [n, 3 * n],
@@ -93,17 +101,28 @@ def run(quick: bool = False) -> dict[str, Any]:
         "concurrency": CONCURRENCY,
         "ours_cpu_ms_per_email": round(ours_ms, 3),
         "bare_sdk_cpu_ms_per_email": round(bare_ms, 3),
+        "bare_sdk_stream_cpu_ms_per_email": round(stream_ms, 3),
         "rows": [
             row(
                 f"Batch client CPU per email (`extract --jsonl -n {CONCURRENCY}`, {3 * n} vs {n})",
                 f"{ours_ms:.2f} ms",
-                f"bare `google-genai` async loop {bare_ms:.2f} ms",
+                f"bare `google-genai` streaming loop {stream_ms:.2f} ms (same call as ours)",
                 ratio,
                 f"≤ {TARGET_RATIO:g}×",
                 ratio is not None and ratio <= TARGET_RATIO,
                 ours_ms=round(ours_ms, 3),
+                bare_stream_ms=round(stream_ms, 3),
+            ),
+            row(
+                "Batch client CPU per email against a non-streaming SDK loop",
+                f"{ours_ms:.2f} ms",
+                f"bare `google-genai` `generate_content` loop {bare_ms:.2f} ms",
+                plain_ratio,
+                f"≤ {TARGET_RATIO:g}×",
+                plain_ratio is not None and plain_ratio <= TARGET_RATIO,
+                ours_ms=round(ours_ms, 3),
                 bare_ms=round(bare_ms, 3),
-            )
+            ),
         ],
     }
 

@@ -53,7 +53,9 @@ NOTES = (
     "- **Client CPU per email**: `collabiq llm extract --jsonl -n 16` and a bare "
     "`google-genai` async loop (`bench/sdk_loop.py`, same requests) against the same "
     "instant emulator; CPU of a 3N-email run minus an N-email run, over 2N, so start-up "
-    "and one-off costs cancel.",
+    "and one-off costs cancel. collabiq streams by default (a hang is told from a slow "
+    "answer by the first event), so the bare loop runs twice: streaming (the same call, "
+    "the headline ratio) and plain `generate_content` (what streaming itself costs).",
     "- **LiteLLM**: `Router.acompletion` over the bare `openai` SDK vs our orchestrator "
     "over our provider, same emulator, same event loop, alternating (`bench/bench_peer.py`; "
     "litellm comes from the bench dependency group).",

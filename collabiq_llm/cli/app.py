@@ -48,12 +48,6 @@ def take_debug_flag(argv: list[str]) -> tuple[list[str], bool]:
 def main() -> None:
     """Console-script entry point: run the app, turn known errors into one-line messages."""
     from collabiq_llm.cli.fast import route
-    from collabiq_llm.errors import (
-        AllProvidersFailed,
-        CollabIQError,
-        ConfigurationError,
-        InputError,
-    )
 
     argv, debug = take_debug_flag(sys.argv[1:])
     state.debug = debug  # per run (tests call main() many times in one process)
@@ -76,6 +70,12 @@ def main() -> None:
         quiet_broken_pipe()
         sys.exit(int(ExitCode.OK))
     except Exception as exc:  # every error ends as one line + documented exit code
+        from collabiq_llm.errors import (
+            AllProvidersFailed,
+            CollabIQError,
+            ConfigurationError,
+            InputError,
+        )
         from collabiq_llm.redact import redact
 
         if state.debug:

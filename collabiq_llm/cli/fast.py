@@ -2,14 +2,16 @@
 
 Why: importing typer (and its click layer) costs several times a bare interpreter's
 start-up, more than ``collabiq llm status --json`` needs to read two JSON files. Only
-exact, known argument lists take this route (``--version`` / ``-V``; ``llm status`` with
-``--json`` / ``--detailed`` / ``-d`` / ``--check``, optionally after ``--debug``); anything else —
-``--help``, a typo, an unknown flag — goes to typer, which owns usage errors.
+exact, known argument lists take this route (``--version`` / ``-V``; ``--help`` / ``-h`` on
+a terminal of 80 columns or more (``cli/help_text.py``); ``llm status`` with ``--json`` /
+``--detailed`` / ``-d`` / ``--check``, optionally after ``--debug``); anything else — a
+subcommand's help, a typo, an unknown flag — goes to typer, which owns usage errors.
 The CLI tests run both routes and compare their output.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -19,6 +21,10 @@ STATUS_FLAGS = {
     "-d": "detailed",
     "--check": "check",
 }
+
+
+COMPLETE_VAR = "_COLLABIQ_COMPLETE"
+"""Set by the shell completion scripts typer installs: typer must answer those calls."""
 
 
 def print_version() -> None:
@@ -32,9 +38,28 @@ def _version() -> int:
     return 0
 
 
+def _help() -> int:
+    from collabiq_llm.cli.help_text import ROOT_HELP
+
+    sys.stdout.write(ROOT_HELP)
+    return 0
+
+
+def _full_width_help() -> bool:
+    """Would click format help at its widest? (it wraps at ``min(columns, 80) - 2``)"""
+    import shutil
+
+    from collabiq_llm.cli.help_text import MIN_COLUMNS
+
+    return shutil.get_terminal_size().columns >= MIN_COLUMNS
+
+
 def route(argv: list[str]) -> Callable[[], int] | None:
     """The handler for ``argv`` when it can skip typer, else ``None``."""
     from collabiq_llm.cli.output import state
+
+    if os.environ.get(COMPLETE_VAR):  # a shell asking typer for completions
+        return None
 
     args = list(argv)
     debug = bool(args) and args[0] == "--debug"
@@ -42,6 +67,8 @@ def route(argv: list[str]) -> Callable[[], int] | None:
         args = args[1:]
     if args in (["--version"], ["-V"]):
         return _version
+    if args in (["--help"], ["-h"]) and _full_width_help():
+        return _help
     if args[:2] != ["llm", "status"]:
         return None
     flags = args[2:]

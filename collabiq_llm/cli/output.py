@@ -6,7 +6,6 @@ import enum
 import json
 import os
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 EXIT_CODES_HELP = (
@@ -23,9 +22,11 @@ class ExitCode(enum.IntEnum):
     CONFIG = 4
 
 
-@dataclass
 class _State:
-    debug: bool = False
+    """Per-run CLI flags (a plain class: ``dataclasses`` costs start-up time)."""
+
+    def __init__(self) -> None:
+        self.debug = False
 
 
 state = _State()

@@ -130,3 +130,40 @@ def test_version_on_both_routes(tmp_path: Path) -> None:
     assert run_command(["--version"], tmp_path)["stdout"] == f"collabiq {__version__}\n"
     typer_route = CliRunner().invoke(app, ["--debug", "--version"])
     assert typer_route.exit_code == 0 and typer_route.stdout == f"collabiq {__version__}\n"
+
+
+def test_root_help_fast_route_prints_what_typer_prints(tmp_path: Path) -> None:
+    """``--help`` without typer is typer's own page, byte for byte (regenerate the copy
+    with ``python -m collabiq_llm.cli.help_text --write`` when this fails)."""
+    from collabiq_llm.cli.help_text import typer_root_help
+
+    typer_page = typer_root_help()
+    assert "Usage: collabiq" in typer_page
+    for flag in ("--help", "-h"):
+        seen = run_command([flag], tmp_path)
+        assert seen["code"] == 0 and "typer" not in seen["modules"]
+        assert seen["stdout"] == typer_page
+
+
+@pytest.mark.parametrize(("columns", "fast"), [("79", False), ("60", False), ("80", True)])
+def test_root_help_takes_the_copy_only_at_full_width(
+    columns: str, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Click wraps help to narrower terminals: there typer renders it."""
+    from collabiq_llm.cli.fast import route
+
+    monkeypatch.setenv("COLUMNS", columns)
+    assert (route(["--help"]) is not None) is fast
+    assert route(["llm", "--help"]) is None
+
+
+def test_shell_completion_calls_go_to_typer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With typer's completion variable set, typer answers (even for known argv)."""
+    from collabiq_llm.cli.fast import COMPLETE_VAR, route
+
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.delenv(COMPLETE_VAR, raising=False)
+    assert route(["--help"]) is not None
+    monkeypatch.setenv(COMPLETE_VAR, "complete_bash")
+    for argv in (["--help"], ["--version"], ["llm", "status", "--json"]):
+        assert route(argv) is None

@@ -25,6 +25,7 @@ from collabiq_llm.offline.rules import (
     Found,
     find_details,
     find_person,
+    full_name,
     looks_like_person,
     split_email,
 )
@@ -74,10 +75,14 @@ def extract_offline(
         *(parts.sender, *parts.recipients),
     )
     staff = {display_name(p) for p in correspondents if own_all.owns_address(p)}
+    staff |= {token for name in staff for token in name.split()}  # "Ryan" signs for "Ryan Cho"
     # our own staff may be the contact, but anyone else the email names comes first
     person = find_person(parts.body, company_names | staff) or find_person(
         parts.body, company_names
     )
+    if person is not None:  # "Best,\nLena" -> "Lena Vogt" (the From line or the signature)
+        names = tuple(display_name(p) for p in correspondents if p)
+        person = Found(full_name(person.value, parts.body, names), person.confidence, person.start)
     people = {person.value} if person else set()
     for party in correspondents:
         name = display_name(party)  # correspondents are people, never companies

@@ -12,19 +12,36 @@ from __future__ import annotations
 import re
 from email.utils import parseaddr
 
-from collabiq_llm.offline.rules import KO_TITLES, is_korean_name, looks_like_person
+from collabiq_llm.offline.rules import (
+    KO_TITLES,
+    LATIN,
+    LATIN_UPPER,
+    is_korean_name,
+    looks_like_person,
+)
 
 Hit = tuple[str, int]
 
 _KO_WORD = r"[A-Za-z0-9&]{0,12}[가-힣][가-힣A-Za-z0-9&]{0,20}"
-_EN_WORD = r"[A-Z][A-Za-z0-9&'\-]{0,30}"
+# legal forms that end a company's name, of any country; the "established" ones mark a
+# large, incorporated firm (a startup's partner far more often than a startup)
+ESTABLISHED_FORM = (
+    r"(?:(?:Pte|Pvt|Pty)\.?[ \t]*Ltd\.?|Sdn\.?[ \t]*Bhd\.?|GmbH|AG|SE|A/S|ApS|ASA|AS|Oyj|Oy|AB|"
+    r"S\.A\.S\.|SAS|S\.A\.|SA|S\.p\.A\.|SpA|S\.r\.l\.|Srl|SRL|SARL|B\.V\.|BV|N\.V\.|NV|"
+    r"K\.K\.|KK|G\.K\.|PLC|plc)"
+)
+EN_LEGAL_FORM = (
+    rf"(?:Co\.,?[ \t]*Ltd\.?|{ESTABLISHED_FORM}|Inc\.?|Corp\.?|Corporation|Ltd\.?|Limited|"
+    r"LLC|LLP|Co\.)(?![A-Za-z0-9/])"
+)
+_EN_WORD = rf"(?!{EN_LEGAL_FORM})[{LATIN_UPPER}][{LATIN}0-9&'\-]{{0,30}}"
 _EN_ORG = rf"{_EN_WORD}(?:[ \t]+(?:&[ \t]+|of[ \t]+|and[ \t]+)?{_EN_WORD}){{0,4}}"
-_EN_LEGAL = r",?[ \t]+(?:Inc|Corp|Co\.,?[ \t]*Ltd|Ltd|LLC|Corporation|GmbH|PLC)\b\.?"
+_EN_LEGAL = rf",?[ \t]+{EN_LEGAL_FORM}"
 _LEGAL: list[re.Pattern[str]] = [
     re.compile(rf"(?:㈜|\((?:주|유|재|사)\))[ \t]*(?P<n>{_KO_WORD}|{_EN_ORG})"),
     re.compile(rf"(?:주식회사|유한회사|재단법인|사단법인)[ \t]+(?P<n>{_KO_WORD}|{_EN_ORG})"),
     re.compile(rf"(?<![가-힣A-Za-z0-9])(?P<n>{_KO_WORD})[ \t]?(?:\((?:주|유)\)|㈜)"),
-    re.compile(rf"(?<![A-Za-z0-9&])(?P<n>{_EN_ORG}){_EN_LEGAL}"),
+    re.compile(rf"(?<![{LATIN}0-9&])(?P<n>{_EN_ORG}){_EN_LEGAL}"),
 ]
 # institutions and large firms: the usual partners of a startup
 KO_INSTITUTION = (

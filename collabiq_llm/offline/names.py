@@ -17,7 +17,7 @@ from collabiq_llm.companies import KO_PARTICLES, CompanyDirectory, OwnOrg
 from collabiq_llm.email.dates import COLLAB_WORDS
 from collabiq_llm.offline import cues
 from collabiq_llm.offline.lexicon import is_common_word, is_verb_form
-from collabiq_llm.offline.rules import KO_TITLES, is_korean_name, words
+from collabiq_llm.offline.rules import KO_TITLES, LATIN, LATIN_UPPER, is_korean_name, words
 
 Shape = Literal["pair-startup-first", "pair-partner-first", "with", "counterpart"]
 
@@ -28,9 +28,10 @@ NAME_KO = (
     rf"(?<![가-힣A-Za-z0-9&()])(?:(?:{_KO_AFFIX})[ \t]*)?"
     r"[A-Za-z0-9&]{0,12}[가-힣][가-힣A-Za-z0-9&]{0,24}"
 )
-NAME_EN = (
-    r"(?<![A-Za-z0-9&\-])(?:[A-Z][A-Za-z0-9&\-]{0,30}"
-    r"(?:[ \t]+(?:&[ \t]+)?[A-Z][A-Za-z0-9&\-]{0,30}){0,3})"
+_EN_NAME_WORD = rf"(?!{cues.EN_LEGAL_FORM})[{LATIN_UPPER}][{LATIN}0-9&\-]{{0,30}}"
+NAME_EN = (  # a legal form may end it: "Nordhavn Terminals A/S" (clean_name drops it)
+    rf"(?<![{LATIN}0-9&\-])(?:{_EN_NAME_WORD}(?:[ \t]+(?:&[ \t]+)?{_EN_NAME_WORD}){{0,3}}"
+    rf"(?:,?[ \t]+{cues.EN_LEGAL_FORM})?)"
 )
 NAME = f"(?:{NAME_KO}|{NAME_EN})"
 _PARTNER_WORDS = re.compile(
@@ -110,13 +111,14 @@ class _Cand:
     start: int
     kind: str | None = None
     score: float = 1.0
+    established: bool = False  # written with a large firm's legal form (AG, GmbH, K.K., PLC)
 
 
 def clean_name(raw: str) -> str:
     """A name as written, minus particles, corporate affixes and stray punctuation."""
     name = unicodedata.normalize("NFKC", raw).strip()
     name = re.sub(rf"^(?:{_KO_AFFIX})\s*|\s*(?:{_KO_AFFIX})$", "", name)
-    name = re.sub(r",?\s*(?:Co\.?,?\s*Ltd\.?|Inc\.?|Corp\.?|Ltd\.?|LLC|Co\.?)$", "", name)
+    name = re.sub(rf"(?:,?\s*(?:{cues.EN_LEGAL_FORM}|Co\.?))+$", "", name)
     if re.search(r"[가-힣]$", name):
         name = re.sub(r"(?:입니다|이며|이고|이에요|예요)$", "", name)
         name = KO_PARTICLES.sub("", name)

@@ -168,7 +168,15 @@ def _collect(
     subject_cands = [c for c in _everyone(ev) if c.start < len(subject)]
     ev.subject_names = _subject_names(subject, body, resolve, ev.subject_names + subject_cands)
     _merge_short_forms(ev)
+    _mark_established(ev, text)
     return ev
+
+
+def _mark_established(ev: _Evidence, text: str) -> None:
+    """A company the email writes with a large firm's legal form anywhere ("Kranich AG")."""
+    for cand in _everyone(ev) + ev.subject_names:
+        tail = rf",?[ \t]+{cues.ESTABLISHED_FORM}(?![A-Za-z0-9/])"
+        cand.established = bool(re.search(re.escape(cand.name) + tail, text))
 
 
 def _merge_short_forms(ev: _Evidence) -> None:
@@ -298,7 +306,10 @@ def _subject_names(subject: str, body: str, resolve: _Resolver, found: list[_Can
 
 
 def _is_partnerish(cand: _Cand) -> bool:
-    return cand.kind == "partner" or (cand.kind is None and bool(_PARTNER_WORDS.search(cand.name)))
+    """A partner by the directory, or by its words (…은행, …Insurance) or legal form (AG)."""
+    if cand.kind is not None:
+        return cand.kind == "partner"
+    return cand.established or bool(_PARTNER_WORDS.search(cand.name))
 
 
 def find_orgs(
@@ -343,7 +354,7 @@ def find_orgs(
     for cand in ev.startupish:
         put("startup", cand, 0.55)
     for a, b, shape in ev.pairs:  # neither known: partner-like words, else word order (a guess)
-        a_p, b_p = bool(_PARTNER_WORDS.search(a.name)), bool(_PARTNER_WORDS.search(b.name))
+        a_p, b_p = _is_partnerish(a), _is_partnerish(b)
         if a_p != b_p:
             first, conf = ("partner" if a_p else "startup"), 0.5
         else:

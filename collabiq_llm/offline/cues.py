@@ -47,7 +47,7 @@ _LEGAL: list[re.Pattern[str]] = [
 KO_INSTITUTION = (
     r"(?:은행|손해보험|생명보험|보험|생명|화재|카드|증권|캐피탈|대학교|대학병원|병원|재단|협회|"
     r"진흥원|연구원|연구소|공사|공단|혁신센터|지원센터|센터|위원회|그룹|백화점|마트|유통|물산|상사|"
-    r"제약|식품|푸드|통신|텔레콤|항공|해운|물류|건설|중공업|화학|전자|모터스|홀딩스|리테일|"
+    r"제약|식품|푸드|통신|텔레콤|항공|해운|물류|건설|중공업|화학|케미칼|전자|모터스|홀딩스|리테일|"
     r"기업부|과학기술정보통신부|[가-힣]{1,4}청|시청|구청|도청|농협|수협|축협|협동조합|조합)"
 )
 EN_INSTITUTION = (
@@ -351,6 +351,15 @@ def list_heads(body: str) -> list[Hit]:
     return _hits(_LIST_HEAD, body)
 
 
+def _without_person(display: str) -> str:
+    """ "㈜들꽃소프트 김하율", "모아핀 송지후 대표님" -> the company part of a display name."""
+    words = display.split()
+    kept = [
+        w for w in words if not (is_korean_name(w) or re.fullmatch(rf"(?:{KO_TITLES})(?:님)?", w))
+    ]
+    return " ".join(kept) if kept else display
+
+
 def party_orgs(address: str, text: str) -> list[Hit]:
     """A correspondent's company: a display name that is no person ("밤하늘모빌리티 <biz@...>"),
     or the address domain's words found in the text ("greyhaven-rentals" -> "Greyhaven
@@ -359,7 +368,7 @@ def party_orgs(address: str, text: str) -> list[Hit]:
     far = len(text) + 1
     name = display_name(address)
     if name and not is_person_address(address) and "@" not in name:
-        out.append((name, far))
+        out.append((_without_person(name), far))
     _, addr = parseaddr(address)
     domain = addr.rsplit("@", 1)[-1].lower() if "@" in addr else ""
     label = next((p for p in domain.split(".") if p and p not in ("mail", "www")), "")

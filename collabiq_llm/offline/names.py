@@ -39,12 +39,21 @@ _PARTNER_WORDS = re.compile(
     rf"|\b(?:{cues.EN_INSTITUTION}|electronics|city|pharma\w*)$",
     re.IGNORECASE,
 )
+# industry words a startup's name may carry too (xx푸드, xx Logistics): weaker evidence
+_INDUSTRY_WORDS = re.compile(
+    r"(?:푸드|식품|유통|물류|통신|텔레콤|리테일|모터스|전자|화학|케미칼|제약|항공|해운|건설|상사|물산|"
+    r"홀딩스|마트|그룹|에너지)$"
+    r"|\b(?:foods?|logistics|retail|motors|telecom|trading|shipping|airlines?|pharma\w*|cloud|"
+    r"construction|e&c|group|holdings|electronics|energy|chemicals?)$",
+    re.IGNORECASE,
+)
 _STOP_KO = words(
     "저희 당사 우리 귀사 양사 각사 본사 자사 팀 미팅 회의 협업 파일럿 고객 고객사",
     "담당자 대표 함께 오늘 어제 내일 다음 이번 관련 진행 일정 논의 본건 해당 심사역",
     "투자팀 여러분 매장 내부 외부 기존 신규 공지 안내 회신 요청 긴급 보고 공유 참고",
     "중요 결과 건 제안 계약 업무 사업 프로젝트 기업 회사 스타트업 파트너 파트너사",
     "기관 협력사 제휴사 담당 실무진 실무 대표님 이사님 팀장님 매니저님",
+    "상대 상대방 상대측 유통사 제조사 공급사 거래처 협력업체 발주처 고객처 대기업 중견기업",
 )
 _STOP_EN = words(
     "we our the this that they i you he she it team meeting pilot partnership hi dear",

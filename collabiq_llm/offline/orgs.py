@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from collabiq_llm.companies import CompanyDirectory, OwnOrg
+from collabiq_llm.companies import CompanyDirectory, OwnOrg, org_key
 from collabiq_llm.offline import cues
 from collabiq_llm.offline.names import (
     _DEPARTMENT,
+    _INDUSTRY_WORDS,
     _KO_AFFIX,
     _LABEL,
     _PARTNER_WORDS,
@@ -133,6 +134,10 @@ def _collect(
                 continue
             hits = cues.party_orgs(address, text)
             add(ev.display_orgs.setdefault(role, []), hits, marked=True)
+            known = directory.match(cues.domain_label(address) or "-")
+            if known is not None and known.score >= 0.95:  # "petology.example" is Petology
+                entry = _Cand(known.canonical, len(text) + 1, known.kind, known.score)
+                ev.display_orgs[role].append(entry)
     add(ev.institutions, cues.institution_orgs(text), marked=True)
     add(ev.legal, cues.legal_form_orgs(text), marked=True)
     tag = _SUBJECT_TAG.match(subject)
@@ -265,19 +270,28 @@ def _structure(
     if _GREETS_CEO.search(body_head):  # "진서후 대표님,": the addressee's CEO is greeted
         greeted |= {c.name for c in addressed}
     founded = writer.name in {c.name for c in ev.founders}  # its CEO signs: the startup
+    to_us = bool(parties.recipients) and own.owns_address(parties.recipients[0])
     if other is None:  # greeting the addressee's CEO: the writer is the other side
         partner_side = _is_partnerish(writer) or bool(_GREETS_CEO.search(body_head))
         put("partner" if partner_side and not founded else "startup", writer, 0.6)
-    elif not founded and (
-        _is_partnerish(writer)
-        or other.name in greeted
-        or (other is topic and not _is_partnerish(other))
-    ):
-        put("startup", other, 0.55)
-        put("partner", writer, 0.55)
-    else:
+        return
+    hangul = bool(re.search(r"[가-힣]", body_head))
+    w_weight = _partner_weight(writer, other, hangul)
+    o_weight = _partner_weight(other, writer, hangul)
+    if founded:
+        writer_is_startup = True
+    elif w_weight != o_weight:  # the more partner-like side is the partner
+        writer_is_startup = w_weight < o_weight
+    elif to_us:  # a company reporting to the user's organisation: its portfolio startup
+        writer_is_startup = True
+    else:  # both partner-like, the addressee greeted as a startup, or the subject's company
+        writer_is_startup = not (w_weight > 0 or other.name in greeted or other is topic)
+    if writer_is_startup:
         put("startup", writer, 0.6)
         put("partner", other, 0.55)
+    else:
+        put("startup", other, 0.55)
+        put("partner", writer, 0.55)
 
 
 _GREETS_CEO = re.compile(r"^[^\n]{0,40}(?:대표님|CEO님|Dear [A-Z]\w+ \(CEO\))", re.MULTILINE)
@@ -303,6 +317,21 @@ def _subject_names(subject: str, body: str, resolve: _Resolver, found: list[_Can
                 out.append(cand)
                 seen.add(cand.name)
     return sorted(out, key=lambda c: c.start if c.start < len(subject) else subject.find(c.name))
+
+
+def _partner_weight(cand: _Cand, other: _Cand, hangul: bool) -> float:
+    """How partner-like one of two companies is: the directory says it outright; else a
+    large firm's legal form (AG, K.K.) and institution words (…은행, …Insurance) count more
+    than industry words a startup may carry too (…푸드, …Logistics); in a Korean mail a
+    Latin-only name beside a Korean one is more likely the foreign partner."""
+    if cand.kind is not None:
+        return 5.0 if cand.kind == "partner" else -5.0
+    weight = 2.0 if cand.established else 0.0
+    if _PARTNER_WORDS.search(cand.name):
+        weight += 1.0 if _INDUSTRY_WORDS.search(cand.name) else 2.0
+    if hangul and cand.name.isascii() and re.search(r"[가-힣]", other.name):
+        weight += 0.5
+    return weight
 
 
 def _is_partnerish(cand: _Cand) -> bool:
@@ -383,15 +412,39 @@ def find_orgs(
             put(missing, cand, 0.35)
     if "startup" not in roles and "partner" in roles:  # last: the addressee's mail domain
         put("startup", _domain_company(parties, own, roles["partner"].value), 0.3)
-    return roles.get("startup"), roles.get("partner")
+    spelt = _spellings(directory, subject + "\n" + body)
+    return tuple(  # type: ignore[return-value]
+        replace(f, value=spelt.get(f.value, f.value)) if f else None
+        for f in (roles.get("startup"), roles.get("partner"))
+    )
+
+
+def _spellings(directory: CompanyDirectory, text: str) -> dict[str, str]:
+    """Directory companies the email writes only in another of their spellings, as written:
+    an English mail that says "CodeBrick" gets "CodeBrick", not the canonical "코드브릭"."""
+    seen: dict[str, set[str]] = {}
+    for mention in directory.find_in_text(text):
+        if mention.score >= 1.0:
+            seen.setdefault(mention.canonical, set()).add(org_key(mention.surface))
+    out = {}
+    for canonical, keys in seen.items():
+        company = directory.get(canonical)
+        if company is None or org_key(canonical) in keys:
+            continue
+        written = [s for s in company.spellings if org_key(s) in keys]
+        if written:
+            out[canonical] = written[0]
+    return out
 
 
 def _domain_company(parties: Parties, own: OwnOrg, partner: str) -> _Cand | None:
-    """A company named only by an addressee's mail domain ("jh@quokkalab.example")."""
+    """A company named only by a mail domain ("jh@quokkalab.example"): an addressee's, else
+    the writer's ("hyejin@moonpebble.example" writing to us about its partner)."""
     sender_label = cues.domain_label(parties.sender) if parties.sender else ""
-    for address in parties.recipients:
+    others = [a for a in parties.recipients if cues.domain_label(a) != sender_label]
+    for address in [*others, *([parties.sender] if parties.sender else [])]:
         label = cues.domain_label(address)
-        if label and label != sender_label and not own.owns_address(address):
+        if label and not own.owns_address(address):
             name = " ".join(part.capitalize() for part in label.split("-") if part)
             if name and not cues.spells(label, partner):
                 return _Cand(name, 1 << 20)

@@ -141,6 +141,25 @@ def institution_orgs(text: str) -> list[Hit]:
 _FOUNDER = re.compile(r"대표|CEO|Founder|Co-?founder|공동창업|창업자", re.IGNORECASE)
 
 
+_STARTUP_PHRASES = [
+    # "Corkmoss, a Seoul-based materials startup, today announced"
+    re.compile(rf"(?<![{LATIN}0-9&])(?P<n>{_EN_ORG}),[ \t]+an?[ \t]+[^,.\n]{{0,60}}?"
+               r"\b(?:start-?up|scale-?up)\b", re.IGNORECASE),
+    # "said Yuna Seo, CEO of Corkmoss", "co-founder of Kelpwise"
+    re.compile(rf"\b(?:CEO|Co-?founder|Founder)(?:[ \t]+and[ \t]+\w+)?[ \t]+of[ \t]+"
+               rf"(?P<n>{_EN_ORG})"),
+    # "헬스케어 스타트업 숨결랩", "숨결랩(대표 원서준)은"
+    re.compile(rf"스타트업[ \t]+(?P<n>{_KO_WORD})"),
+    re.compile(rf"(?<![가-힣A-Za-z0-9])(?P<n>{_KO_WORD})[ \t]?\([ \t]*(?:대표|대표이사|CEO)[ \t]+"
+               r"[가-힣]{2,4}[ \t]*\)"),
+]  # fmt: skip
+
+
+def startup_phrases(text: str) -> list[Hit]:
+    """Companies the text itself calls a startup or names with its founder (press releases)."""
+    return [hit for pattern in _STARTUP_PHRASES for hit in _hits(pattern, text)]
+
+
 def founder_orgs(body: str, last_lines: int = 8) -> list[Hit]:
     """Signature companies whose writer signs as CEO / 대표 / founder: a startup's own mail."""
     hits = signature_orgs(body, last_lines)

@@ -139,6 +139,16 @@ def clean_name(raw: str) -> str:
     return " ".join(words).strip(" .,:;-'\"()[]")
 
 
+def _keep_final_syllable(name: str, raw: str, text: str) -> str:
+    """ "오롯이" is a name, not 오롯 + 이, where the email writes it before " x " or "]"
+    ("[오롯이 x 한울은행]"): no particle stands there."""
+    whole = re.sub(rf"^(?:{_KO_AFFIX})\s*", "", unicodedata.normalize("NFKC", raw).strip())
+    if whole == name or not whole.startswith(name) or len(whole) - len(name) > 1:
+        return name
+    standalone = re.escape(whole) + r"(?=[ \t]+(?:[xX×✕&/|]|<>)[ \t]|[ \t]*[\]|/,])"
+    return whole if re.search(rf"(?<![가-힣]){standalone}", text) else name
+
+
 def _acceptable(name: str, text: str, people: set[str], own: OwnOrg) -> bool:
     if len(name) < 2 or name in people or name.isdigit() or own.is_own(name):
         return False
@@ -169,7 +179,7 @@ class _Resolver:
     def __call__(self, raw: str, start: int, *, marked: bool = False) -> _Cand | None:
         """``marked``: a legal form or institution word already says it is an organisation;
         otherwise a plain dictionary word (회의록, 일정 변경) is not taken for a name."""
-        name = clean_name(raw)
+        name = _keep_final_syllable(clean_name(raw), raw, self.text)
         if not name or self.own.is_own(name):
             return None
         match = self.directory.match(name)

@@ -124,6 +124,7 @@ def _collect(
     add(ev.founders, cues.founder_orgs(body), len(subject) + 1, marked=True)
     add(ev.addressee, cues.salutation_orgs(body), len(subject) + 1, marked=True)
     add(ev.startupish, cues.list_heads(body), len(subject) + 1)
+    add(ev.startupish, cues.startup_phrases(text), marked=True)
     add(ev.sender, cues.contact_orgs(body), len(subject) + 1, marked=True)
     for role, addresses in (
         ("from", [parties.sender] if parties and parties.sender else []),
@@ -141,8 +142,9 @@ def _collect(
     add(ev.institutions, cues.institution_orgs(text), marked=True)
     add(ev.legal, cues.legal_form_orgs(text), marked=True)
     tag = _SUBJECT_TAG.match(subject)
-    for part in re.split(r"\s+(?:[xX×✕&+/]|<>|↔)\s+", tag.group("a")) if tag else []:
-        if (cand := resolve(part, subject.find(part))) is not None:
+    tag_parts = re.split(r"\s+(?:[xX×✕&+/]|<>|↔)\s+", tag.group("a")) if tag else []
+    for part in tag_parts:  # "[A x B]" names two companies, even ordinary-looking words
+        if (cand := resolve(part, subject.find(part), marked=len(tag_parts) > 1)) is not None:
             ev.subject_names.append(cand)
     for pattern, shape in _PATTERNS:
         for m in pattern.finditer(text):
@@ -258,6 +260,11 @@ def _structure(
     writers = _by_domain(ev, directory, [sender] if sender else [])
     writers += ev.display_orgs.get("from", []) + ev.sender
     writer = writers[0] if writers else None
+    if writer is not None and writer.kind is None and writer.name.isascii():
+        # a mixed mail: "그린라인리테일 방소이입니다" above "Greenline Retail" in the signature
+        korean = [c for c in ev.sender if c.kind is None and re.search(r"[가-힣]", c.name)]
+        if korean and re.search(r"[가-힣]", body_head):
+            writer = korean[0]
     about = ev.subject_names
     topic = next((c for c in about if writer is None or c.name != writer.name), None)
     if writer is None:
@@ -412,7 +419,8 @@ def find_orgs(
             put(missing, cand, 0.35)
     if "startup" not in roles and "partner" in roles:  # last: the addressee's mail domain
         put("startup", _domain_company(parties, own, roles["partner"].value), 0.3)
-    spelt = _spellings(directory, subject + "\n" + body)
+    displays = [cues.display_name(a) for a in (parties.sender, *parties.recipients) if a]
+    spelt = _spellings(directory, "\n".join([subject, body, *displays]))
     return tuple(  # type: ignore[return-value]
         replace(f, value=spelt.get(f.value, f.value)) if f else None
         for f in (roles.get("startup"), roles.get("partner"))

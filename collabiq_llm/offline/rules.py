@@ -364,13 +364,17 @@ def _sentences(body: str) -> list[tuple[int, str]]:
             pieces.append((m.start(), m.group(0).strip()))
     out = []
     for start, sentence in pieces:
+        greeting = _GREETING.match(sentence) or _NOT_CONTENT.search(sentence)
+        if greeting and _is_collab(sentence) and len(sentence) > 30:
+            greeting = None  # "Thanks again for yesterday's data-sharing workshop in Lyon."
         if (
             len(sentence) < 4
-            or _GREETING.match(sentence)
+            or greeting
             or _LABEL.match(sentence)
+            or _PREFIXED_LABEL.match(sentence)
+            or _INLINE_LABEL.search(sentence)
             or _CONTACT_LINE.search(sentence)
             or sentence.startswith(">")
-            or _NOT_CONTENT.search(sentence)
             or (_SELF_INTRO.match(sentence) and not _is_collab(sentence))
         ):
             continue
@@ -391,7 +395,8 @@ _NOT_CONTENT = re.compile(
 )
 _SELF_INTRO = re.compile(r"^\S+(?:\s\S+){0,2}(?:입니다|이에요|예요)[.!]?$")  # "본봄 김철수입니다."
 _EVENT_WORDS = re.compile(
-    r"리뷰|웨비나|데모데이|발표|실사|밋업|시연|공유회|설명회|점검|운영|캠페인|NDA|체결|"
+    r"리뷰|웨비나|데모데이|발표|실사|밋업|시연|공유회|설명회|점검|운영|캠페인|NDA|체결|테스트|"
+    r"프로그램|선정|\b(?:tests?|program(?:me)?|selected|letter of intent|LOI)\b|"
     r"\breview\b|\bwebinar\b|\bmeetup\b|\bsession\b|\bcampaign\b|\bdemo day\b|\bco-?host",
     re.IGNORECASE,
 )

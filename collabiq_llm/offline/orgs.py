@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from collabiq_llm.companies import CompanyDirectory, OwnOrg, org_key
+from collabiq_llm.companies import CompanyDirectory, OwnOrg
 from collabiq_llm.offline import cues
 from collabiq_llm.offline.names import (
     _DEPARTMENT,
@@ -419,30 +419,7 @@ def find_orgs(
             put(missing, cand, 0.35)
     if "startup" not in roles and "partner" in roles:  # last: the addressee's mail domain
         put("startup", _domain_company(parties, own, roles["partner"].value), 0.3)
-    displays = [cues.display_name(a) for a in (parties.sender, *parties.recipients) if a]
-    spelt = _spellings(directory, "\n".join([subject, body, *displays]))
-    return tuple(  # type: ignore[return-value]
-        replace(f, value=spelt.get(f.value, f.value)) if f else None
-        for f in (roles.get("startup"), roles.get("partner"))
-    )
-
-
-def _spellings(directory: CompanyDirectory, text: str) -> dict[str, str]:
-    """Directory companies the email writes only in another of their spellings, as written:
-    an English mail that says "CodeBrick" gets "CodeBrick", not the canonical "코드브릭"."""
-    seen: dict[str, set[str]] = {}
-    for mention in directory.find_in_text(text):
-        if mention.score >= 1.0:
-            seen.setdefault(mention.canonical, set()).add(org_key(mention.surface))
-    out = {}
-    for canonical, keys in seen.items():
-        company = directory.get(canonical)
-        if company is None or org_key(canonical) in keys:
-            continue
-        written = [s for s in company.spellings if org_key(s) in keys]
-        if written:
-            out[canonical] = written[0]
-    return out
+    return roles.get("startup"), roles.get("partner")
 
 
 def _domain_company(parties: Parties, own: OwnOrg, partner: str) -> _Cand | None:

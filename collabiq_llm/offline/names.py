@@ -64,7 +64,7 @@ _STOP_EN = words(
     "agreement deal ceo cto external internal announce announces announced sign signs",
     "launch launches kick kicks complete completes to for on at from via program manager",
     "coo cfo founder co-founder cofounder head director lead vp press release immediate",
-    "open innovation",
+    "open innovation confidential undisclosed unnamed tbd tba hello hey greetings",
 )
 _LABEL = re.compile(
     r"(?im)^[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?\[?(?:"

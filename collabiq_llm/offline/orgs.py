@@ -65,7 +65,7 @@ _EN_SELF_ORG = re.compile(
 )
 
 
-def _sender_orgs(text: str, people: set[str]) -> list[str]:
+def _sender_orgs(text: str, people: set[str]) -> list[tuple[str, int]]:
     """The sender's own company: "본봄 사업개발팀 김철수입니다", "김철수 드림\n본봄 | 매니저"."""
     patterns = [_EN_SELF_ORG]
     for person in people:
@@ -78,7 +78,7 @@ def _sender_orgs(text: str, people: set[str]) -> list[str]:
             re.compile(rf"{p}[^\n]*\n[ \t]*(?P<a>{NAME_KO})[ \t]*[|/·,]"),
             re.compile(rf"{p}[^\n]*\n[^\n|,]*{_EN_TITLE}[^\n|,]*[|,][ \t]*(?P<a>{NAME_EN})"),
         ]
-    return [m.group("a") for pattern in patterns for m in pattern.finditer(text)]
+    return [(m.group("a"), m.start("a")) for pattern in patterns for m in pattern.finditer(text)]
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def _collect(
         for m in directory.find_in_text(text)
         if not own.is_own(m.canonical) and not own.is_own(m.surface)
     ]
-    add(ev.sender, [(raw, 0) for raw in _sender_orgs(text, people)], marked=True)
+    add(ev.sender, _sender_orgs(text, people), marked=True)
     add(ev.sender, cues.signature_orgs(body), len(subject) + 1, marked=True)
     add(ev.founders, cues.founder_orgs(body), len(subject) + 1, marked=True)
     add(ev.addressee, cues.salutation_orgs(body), len(subject) + 1, marked=True)

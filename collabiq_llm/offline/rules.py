@@ -238,7 +238,8 @@ def name_in(value: str, exclude: set[str] | frozenset[str] = frozenset()) -> str
     """The first personal name inside a short value ("본봄 김철수 매니저 (010-...)")."""
     value = re.split(r"[(<\[/|,;]|\d{2,}|\S+@", value)[0]
     for token in re.findall(r"[가-힣]+", value):
-        token = re.sub(r"(?:입니다|이에요|예요|이며|이고|인데|께서|께|이|가|은|는)$", "", token)
+        if not (len(token) == 3 and token.endswith("은") and is_korean_name(token)):  # 우다은
+            token = re.sub(r"(?:입니다|이에요|예요|이며|이고|인데|께서|께|이|가|은|는)$", "", token)
         token = re.sub(r"(?:" + KO_TITLES + r")$", "", token)
         if token not in exclude and is_korean_name(token) and not is_common_word(token):
             return token

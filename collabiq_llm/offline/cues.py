@@ -394,12 +394,17 @@ def party_orgs(address: str, text: str) -> list[Hit]:
     parts = [p for p in label.split("-") if p]
     label_key = domain_label(address)
     if label_key:  # a Korean word the domain spells in romanisation (hobakssi-lab ~ 호박씨랩)
-        for word in re.finditer(r"(?<![가-힣])[가-힣]{2,12}", text):
+        for word in re.finditer(
+            r"(?<![가-힣])(?P<k>[가-힣]{2,12})(?P<l>[A-Z0-9]{1,5}(?![a-z]))?", text
+        ):
             stem = re.sub(
-                r"(?:과의|와의|에서|측|과|와|의|은|는|이|가|을|를|로|에|도|랑)$", "", word.group(0)
+                r"(?:과의|와의|에서|측|과|와|의|은|는|이|가|을|를|로|에|도|랑)$",
+                "",
+                word.group("k"),
             )
             if len(stem) >= 2 and spells(label_key, stem) and romanise(stem)[:1] == label_key[:1]:
-                out.append((stem, far))
+                whole = stem == word.group("k") and word.group("l")  # "구름빛AI" (gureumbit)
+                out.append((stem + word.group("l") if whole else stem, far))
                 break
     if parts and len("".join(parts)) >= 4 and domain_label(address):
         phrase = r"[ \t\-]?".join(re.escape(p) for p in parts)

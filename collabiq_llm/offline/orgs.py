@@ -172,6 +172,9 @@ def _collect(
                     ev.partnerish.append(b)
                 else:
                     ev.pairs.append((a, b, shape))
+    # "Harrow & Finch PLC" is one firm, not the pair "Harrow" & "Finch"
+    whole = {c.name for c in [*ev.legal, *ev.institutions, *ev.partnerish, *ev.startupish]}
+    ev.pairs = [p for p in ev.pairs if f"{p[0].name} & {p[1].name}" not in whole]
     subject_cands = [c for c in _everyone(ev) if c.start < len(subject)]
     ev.subject_names = _subject_names(subject, body, resolve, ev.subject_names + subject_cands)
     _merge_short_forms(ev)

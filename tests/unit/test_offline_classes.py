@@ -282,3 +282,21 @@ def test_a_person_label_line_is_not_the_details() -> None:
         "PoC 실무 담당자는 저희 데이터팀 남유진 님입니다.\n\n석하늘 드림\n"
     )
     assert "담당자" not in e.details
+
+
+def test_an_ampersand_firm_is_one_company_not_a_pair() -> None:
+    e = _extract(
+        "From: Dev Rao <dev@inkpath.example>\nTo: 문세아 <sea@waterwheel.example>\n"
+        "Subject: Barrow & Wren partnership\n\nYesterday we signed a distribution partnership "
+        "with Barrow & Wren PLC for the UK market.\n\nDev Rao | CEO | Inkpath\n"
+    )
+    assert (e.startup_name, e.partner_org) == ("Inkpath", "Barrow & Wren")
+
+
+def test_a_domain_spelt_korean_name_keeps_its_latin_tail() -> None:
+    e = _extract(
+        "From: 마하진 <hajin@byeolbit.example>\nTo: Ethan Cole <ethan@maplewood.example>\n"
+        "Subject: RE: pilot\n\nEthan님, 내일 오전 10시에 Maplewood Insurance 측과의 "
+        "pilot 착수 회의 진행하겠습니다.\n\n마하진 드림\n별빛AI 사업개발팀\n"
+    )
+    assert (e.startup_name, e.partner_org) == ("별빛AI", "Maplewood Insurance")

@@ -60,6 +60,8 @@ def test_labels_come_from_the_email(folder: Path) -> None:
         text = _compact(example.text)
         for field in ("person_in_charge", *ORG_FIELDS, "details"):
             value = example.expected.value(field)
+            if field == "startup_name" and "domain-only-startup" in example.tags:
+                continue  # named only by its mail domain (petology.example: 펫올로지)
             if value is not None:
                 assert _compact(value) in text, (example.id, field, value)
         date = example.expected.date

@@ -9,15 +9,19 @@ probability ``q``), providers *i* and *j* agree with probability
 With three or more providers these pairwise rates pin every ``r_i`` down (for q = 0 it
 is the triplet identity r_i² = a_ij a_ik / a_jk); :func:`solve_accuracies` solves the
 least-squares version for any number of providers. Two providers alone cannot tell who
-was right, so only observations with at least three voters count as evidence, and
-:func:`estimate_reliability` shrinks: a field's estimate toward the provider's
-all-field estimate, and that toward the mean of all providers, each by
-``strength`` pseudo-observations. Little data (or only two voters) means equal weights.
+was right, so only observations with at least three voters count as evidence.
 
-The same identity restricted to a provider's answers in one self-confidence band
-(:func:`banded_accuracy`) learns its calibration: :meth:`Reliability.of_answer` blends
-it, as evidence accumulates, into the fixed rule "field accuracy moved by the
-self-reported confidence".
+Learned figures are *corrections to the fixed weights*, never a replacement: the fixed
+rule (every provider at ``prior`` accuracy, moved by ``self_weight × logit(confidence)``)
+is the null hypothesis, and a learned figure moves off it only as far as the evidence
+forces it: the value inside the estimate's confidence interval that is nearest the fixed
+one (:func:`nearest_credible`). While the interval still contains the fixed figure —
+little history, or providers too alike for the data to tell apart — learned weights
+*are* the fixed weights, so they cannot lose to them by noise; as evidence grows the
+interval narrows and the raw estimate takes over. The same holds for calibration: how
+right a provider's answers in one self-confidence band turned out to be
+(:func:`banded_accuracy`) overrides the fixed self-report rule only where the rule falls
+outside that band's interval, so the rule's finer grading inside a band is kept.
 
 Everything here is a pure function over plain data: the observations come from the
 state store (a rolling window), the result is handed to the merge as vote weights.
@@ -29,12 +33,37 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 RELIABILITY_FIELDS: tuple[str, ...] = ("person_in_charge", "startup_name", "partner_org", "date")
 MIN_ACCURACY = 0.02
 MAX_ACCURACY = 0.995
 NOISE_INFLATION = 1.5  # triplet estimates are noisier than a direct count (delta method)
+SELF_CONFIDENCE_CLIP = (0.02, 0.98)  # a self-report's log-odds are taken within these
+
+
+def interval_z(level: float) -> float:
+    """Two-sided normal quantile of a confidence level (0.95 -> 1.96; 0 -> 0: no interval)."""
+    return NormalDist().inv_cdf(0.5 + level / 2.0) if level > 0 else 0.0
+
+
+def nearest_credible(estimate: float, reference: float, n: float, z: float) -> float:
+    """The value nearest ``reference`` (the fixed figure) that the evidence still allows.
+
+    The interval is ``estimate ± z·se`` with the sampling error of ``n`` emails taken at
+    ``reference`` (the error the estimate would have if the fixed figure were true, as a
+    test against it would take it). No evidence, or an interval containing ``reference``:
+    ``reference`` itself. Otherwise the interval's edge on the reference's side.
+    """
+    if n <= 0:
+        return reference
+    half = z * math.sqrt(NOISE_INFLATION * reference * (1.0 - reference) / n)
+    if estimate > reference + half:
+        return estimate - half
+    if estimate < reference - half:
+        return estimate + half
+    return reference
 
 
 @dataclass(frozen=True)
@@ -63,11 +92,12 @@ class Reliability:
     """Estimated accuracy per provider and field, with the evidence behind each figure."""
 
     prior: float
+    z: float = 1.96  # width of the confidence intervals, in standard errors
     accuracy: dict[str, dict[str, float]] = field(default_factory=dict)
+    raw: dict[str, dict[str, float]] = field(default_factory=dict)  # before the interval test
     evidence: dict[str, dict[str, int]] = field(default_factory=dict)
     overall: dict[str, float] = field(default_factory=dict)  # mean over fields (display)
     observations: int = 0
-    between_provider_sd: float = 0.0  # real spread of accuracies, noise removed
     # (provider, field, confidence band) -> (raw accuracy of those answers, emails)
     banded: dict[tuple[str, str, int], tuple[float, float]] = field(default_factory=dict)
 
@@ -78,30 +108,28 @@ class Reliability:
     def for_provider(self, provider: str) -> dict[str, float]:
         return {f: self.of(provider, f) for f in RELIABILITY_FIELDS}
 
-    def of_answer(
-        self,
-        provider: str,
-        field_name: str,
-        confidence: float | None,
-        *,
-        self_weight: float,
-        strength: float,
+    def self_report_shift(
+        self, provider: str, field_name: str, confidence: float | None, *, self_weight: float
     ) -> float:
-        """The accuracy of one answer, given the confidence its provider reported.
+        """Log-odds one answer's self-reported confidence adds to its field accuracy.
 
-        Start from the provider's field accuracy moved by ``self_weight × logit(conf)``
-        (what fixed weights do with a self-report) and replace that, as history builds
-        up, by how right this provider's answers *in that confidence band* turned out
-        to be (``banded``): an over-confident provider's 0.9 is learned to mean less.
-        A null answer (``confidence`` None) has no band: the field accuracy.
+        The fixed rule's ``self_weight × logit(confidence)``, unless this provider's answers
+        in that confidence band (``banded``) were, beyond their confidence interval, more
+        or less often right than the rule says: then the nearest value the band's
+        history allows (an over-confident provider's 0.9 is learned to mean less). A null
+        answer reports nothing: 0.
         """
-        base = self.of(provider, field_name)
         if confidence is None:
-            return base
-        start = _logit(base) + self_weight * _logit(min(0.98, max(0.02, confidence)))
-        raw, n = self.banded.get((provider, field_name, confidence_band(confidence)), (0.5, 0))
-        blended = (n * _logit(raw) + strength * start) / (n + strength) if n > 0 else start
-        return 1.0 / (1.0 + math.exp(-blended))
+            return 0.0
+        low, high = SELF_CONFIDENCE_CLIP
+        fixed = self_weight * _logit(min(high, max(low, confidence)))
+        raw, n = self.banded.get((provider, field_name, confidence_band(confidence)), (0.5, 0.0))
+        if n <= 0:
+            return fixed
+        base = _logit(self.of(provider, field_name))
+        reference = _sigmoid(base + fixed)
+        credible = nearest_credible(raw, reference, n, self.z)
+        return fixed if credible == reference else _logit(credible) - base
 
 
 def pair_stats(
@@ -183,65 +211,33 @@ def solve_accuracies(
     return r
 
 
-def _sampling_variance(r: float, n: int) -> float:
-    """Rough variance of a pairwise-agreement estimate of ``r`` from ``n`` emails."""
-    return NOISE_INFLATION * r * (1.0 - r) / max(1, n)
-
-
 def estimate_reliability(
     observations: Sequence[Observation],
     *,
     coincidence: float,
     prior: float,
-    strength: float,
+    z: float = 1.96,
     fields: Sequence[str] = RELIABILITY_FIELDS,
 ) -> Reliability:
-    """Per-provider, per-field accuracy from the agreement history (empirical Bayes).
+    """Per-provider, per-field accuracy from the agreement history, tested against ``prior``.
 
-    Each field's raw estimates are pulled toward that field's mean (itself pulled toward
-    ``prior`` by ``strength`` pseudo-emails) by how much of their spread is sampling
-    noise: they keep ``τ² / (τ² + v) · n / (n + strength)`` of their own deviation, with
-    ``v`` an estimate's sampling variance from ``n`` emails and ``τ²`` the spread between
-    providers left after removing the noise (James–Stein). Providers
-    that really differ (a rules extractor next to LLMs) keep their difference; similar
-    ones get equal weights until the data can tell them apart.
+    Each raw least-squares estimate is replaced by the value nearest ``prior`` within its
+    ``z``-standard-error interval (:func:`nearest_credible`): the fixed weights unless the
+    history says otherwise beyond noise. ``z = 0`` takes the raw estimates as they are.
     """
-    result = Reliability(prior=prior, observations=len(observations))
-    raw: dict[str, dict[str, float]] = {}
-    evidence: dict[str, dict[str, int]] = {}
+    result = Reliability(prior=prior, z=z, observations=len(observations))
     for name in fields:
         stats, counts = pair_stats(observations, name)
-        raw[name] = solve_accuracies(stats, coincidence=coincidence, start=prior)
-        evidence[name] = {p: counts.get(p, 0) for p in raw[name]}
-    means: dict[str, float] = {}
-    deviations: list[float] = []
-    noise: list[float] = []
-    for name in fields:
-        informed = [p for p in raw[name] if evidence[name][p] > 0]
-        if not informed:
-            means[name] = prior
-            continue
-        mean = sum(raw[name][p] for p in informed) / len(informed)
-        n_mean = sum(evidence[name][p] for p in informed) / len(informed)
-        means[name] = (n_mean * mean + strength * prior) / (n_mean + strength)  # n_mean ≥ 1
-        if len(informed) >= 2:
-            deviations += [
-                (raw[name][p] - mean) ** 2 * len(informed) / (len(informed) - 1) for p in informed
-            ]
-            noise += [_sampling_variance(mean, evidence[name][p]) for p in informed]
-    spread = max(0.0, sum(deviations) / len(deviations) - sum(noise) / len(noise)) if noise else 0.0
-    result.between_provider_sd = math.sqrt(spread)
-    for name in fields:
-        for p, r in raw[name].items():
-            n = evidence[name][p]
-            v = _sampling_variance(means[name], n) if n > 0 else math.inf
-            keep = spread / (spread + v) * n / (n + strength) if spread > 0 and n > 0 else 0.0
-            result.accuracy.setdefault(p, {})[name] = keep * r + (1.0 - keep) * means[name]
+        raw = solve_accuracies(stats, coincidence=coincidence, start=prior)
+        for p, r in raw.items():
+            n = counts.get(p, 0)
+            result.raw.setdefault(p, {})[name] = r
             result.evidence.setdefault(p, {})[name] = n
+            result.accuracy.setdefault(p, {})[name] = nearest_credible(r, prior, n, z)
     for p, by_field in result.accuracy.items():
         result.overall[p] = sum(by_field.values()) / len(by_field)
-    for name in fields:
-        base = {p: result.of(p, name) for p in result.accuracy}
+    for name in fields:  # the others at their raw estimates: the best guess, not the test's
+        base = {p: by_field[name] for p, by_field in result.raw.items() if name in by_field}
         for (p, band), value in banded_accuracy(
             observations, name, base, coincidence=coincidence
         ).items():
@@ -252,6 +248,10 @@ def estimate_reliability(
 def _logit(r: float) -> float:
     r = _clip(r)
     return math.log(r / (1.0 - r))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
 
 
 def vote_weight(accuracy: float, coincidence: float) -> float:
@@ -323,6 +323,8 @@ __all__ = [
     "banded_accuracy",
     "confidence_band",
     "estimate_reliability",
+    "interval_z",
+    "nearest_credible",
     "pair_stats",
     "solve_accuracies",
     "vote_weight",
@@ -337,5 +339,5 @@ def reliability_from_records(records: Sequence[Any], cfg: Any) -> Reliability:
         observations[-cfg.reliability_window :],
         coincidence=cfg.coincidence,
         prior=cfg.reliability_prior,
-        strength=cfg.reliability_strength,
+        z=interval_z(cfg.reliability_confidence),
     )

@@ -123,7 +123,7 @@ class ConsensusSettings(BaseModel):
     learned_weights: bool = True
     reliability_window: int = Field(500, ge=10)
     reliability_prior: float = Field(0.8, gt=0.5, lt=1)
-    reliability_strength: float = Field(50.0, ge=0)
+    reliability_confidence: float = Field(0.95, ge=0, lt=1)
 
 
 class BestMatchSettings(BaseModel):

@@ -236,7 +236,10 @@ def consensus_offline_row(ctx: Ctx, target: Target) -> Row:
     results = _results(run)
     voters = sorted({a["provider"] for r in results for a in r["meta"]["attempts"]})
     local_ok, kinds, _ = _local_calls(results)
-    last_resort = any(r["meta"].get("fallback_used") or r["meta"]["degraded"] for r in results)
+    # offline must vote, not stand in as the last resort; `degraded` alone is fine here:
+    # two voters that disagree (a tiny model against the rules) rightly mark the result
+    last_resort = any(r["meta"].get("fallback_used") for r in results)
+    degraded = sum(bool(r["meta"]["degraded"]) for r in results)
     ok = run.returncode == 0 and len(results) == 1 and "offline" in voters and not last_resort
     # offline answering only as the last resort after an invalid local answer proves nothing
     inconclusive = not ok and local_ok == 0 and kinds <= MODEL_FAULTS
@@ -247,8 +250,8 @@ def consensus_offline_row(ctx: Ctx, target: Target) -> Row:
         blame="" if ok or inconclusive else "product",
         latency_ms=success_latency(results),
         wall_s=run.seconds,
-        detail=f"voters: {', '.join(voters) or '-'}"
-        + ("" if ok else f"; degraded/last resort {last_resort}, local valid {local_ok}/1")
+        detail=f"voters: {', '.join(voters) or '-'}; degraded {degraded}/{len(results)}"
+        + ("" if ok else f"; last resort {last_resort}, local valid {local_ok}/1")
         + ("; inconclusive: the local model's answer was invalid" if inconclusive else "")
         + (f"; {run.brief_error()[:160]}" if run.returncode else ""),
     )

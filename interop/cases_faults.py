@@ -112,10 +112,13 @@ def retry_after_row(ctx: Ctx, target: Target, upstream: Emulator, seconds: int =
         r["meta"]["provider"] for run in (first, second) for r in run.json_lines() if "meta" in r
     ]
     retry_hdrs = {k: v for k, v in seen.items() if k != "status"}
-    ok = called_again == 0 and status.get("next_try_at") is not None and answered == ["gemini"] * 2
+    # a retry-after is not a breaker state: status shows it as `not_before` (health
+    # rate_limited until then); next_try_at is the breaker's own cool-down
+    until = status.get("not_before") or status.get("next_try_at")
+    ok = called_again == 0 and until is not None and answered == ["gemini"] * 2
     detail = (
         f"client saw HTTP {seen.get('status')} {retry_hdrs or 'no retry header'}; "
-        f"answered by {answered}; status next_try_at={status.get('next_try_at')}; "
+        f"answered by {answered}; status {status.get('health')} until {until}; "
         f"next process called the 429 upstream {called_again}×"
     )
     return Row(

@@ -1,10 +1,10 @@
 """Consensus: ask every provider in parallel and merge their answers field by field.
 
 Vote weights are the configured ``weight`` (offline's is low) times what the merge
-derives from each answer's learned accuracy (``reliability.py``, estimated from the
-stored agreement history: the provider's accuracy on the field, and how right its
-answers at that self-reported confidence turned out to be); fixed weights with
-``consensus.learned_weights = false``. Each merged email's agreement pattern is
+derives from the provider's learned accuracy on the field, plus the learned worth of
+its self-reported confidence (``reliability.py``, estimated from the stored agreement
+history, and equal to the fixed rule until the history shows otherwise beyond noise);
+fixed weights with ``consensus.learned_weights = false``. Each merged email's agreement pattern is
 handed back in ``outcome.agreement`` for the orchestrator to store.
 """
 
@@ -64,20 +64,19 @@ def _answer_confidence(entities: ExtractedEntities, name: str) -> float | None:
     return None if value is None or value == "" else entities.field_confidence(name)
 
 
-def answer_accuracy(
+def learned_vote(
     reliability: Reliability, provider: str, entities: ExtractedEntities, cfg: ConsensusSettings
-) -> dict[str, float]:
-    """Learned accuracy of each of this answer's fields (its confidence band included)."""
-    return {
-        name: reliability.of_answer(
-            provider,
-            name,
-            _answer_confidence(entities, name),
-            self_weight=cfg.self_weight,
-            strength=cfg.reliability_strength,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per voted field: the provider's learned accuracy, and the learned log-odds this
+    answer's self-reported confidence adds (its confidence band's calibration)."""
+    accuracy = {name: reliability.of(provider, name) for name in VOTED_FIELDS}
+    shift = {
+        name: reliability.self_report_shift(
+            provider, name, _answer_confidence(entities, name), self_weight=cfg.self_weight
         )
         for name in VOTED_FIELDS
     }
+    return accuracy, shift
 
 
 def agreement_record(
@@ -130,24 +129,24 @@ async def run_consensus(
         return outcome
     priority = {p.provider_name: i for i, p in enumerate(providers)}
     weights = {p.provider_name: p.config.weight for p in providers}
-    votes = [
-        Vote(
-            provider=a.provider,
-            entities=a.result.entities,
-            weight=weights[a.provider],
-            priority=priority[a.provider],
-            accuracy=(
-                answer_accuracy(reliability, a.provider, a.result.entities, cfg)
-                if reliability is not None
-                else None
-            ),
+    votes = []
+    for a in answers:
+        if a.result is None:
+            continue
+        accuracy = shift = None
+        if reliability is not None:
+            accuracy, shift = learned_vote(reliability, a.provider, a.result.entities, cfg)
+        votes.append(
+            Vote(
+                provider=a.provider,
+                entities=a.result.entities,
+                weight=weights[a.provider],
+                priority=priority[a.provider],
+                accuracy=accuracy,
+                self_shift=shift,
+            )
         )
-        for a in answers
-        if a.result is not None
-    ]
     settings = merge_settings(cfg)
-    if reliability is not None:  # the self-reports are already in each answer's accuracy
-        settings.self_weight = 0.0
     merged = merge_votes(votes, settings, email_id=email.email_id, canonicalise=canonicalise)
     outcome.entities = merged.entities
     outcome.provider = merged.details_from

@@ -5,7 +5,8 @@ Per field: normalise each candidate, group the ones that name the same thing
 group of its own), and score each group as evidence under the one-coin model of
 ``reliability.py``: every supporter adds ``weight × log(r / ((1 − r) q))`` (its learned
 accuracy ``r`` on this field, ``q`` = chance two wrong answers coincide) plus a smaller
-``self_weight × logit(self-reported confidence)``. The best-scoring group wins; its
+``self_weight × logit(self-reported confidence)`` (or, with learned weights, the learned
+calibration of that confidence). The best-scoring group wins; its
 confidence is its posterior probability against the other groups and "none of them".
 So agreement decides and self-reported confidence comes second: one provider claiming
 1.0 cannot outvote two that agree.
@@ -52,7 +53,9 @@ class Vote:
     """One provider's answer, with what the vote needs to know about the provider.
 
     ``weight``: the configured weight (offline's is low); ``accuracy``: the provider's
-    learned accuracy per field (missing fields / None = ``MergeSettings.prior_accuracy``).
+    learned accuracy per field (missing fields / None = ``MergeSettings.prior_accuracy``);
+    ``self_shift``: per field, the learned log-odds the answer's self-reported confidence
+    adds (missing / None = the fixed ``self_weight × logit(confidence)``).
     """
 
     provider: str
@@ -60,6 +63,7 @@ class Vote:
     weight: float = 1.0
     priority: int = 0  # 0 = highest priority
     accuracy: Mapping[str, float] | None = None
+    self_shift: Mapping[str, float] | None = None
 
 
 @dataclass
@@ -82,12 +86,15 @@ class Candidate:
     weight: float
     priority: int
     accuracy: float
+    self_shift: float | None = None  # learned; None = the fixed self_weight rule
 
     def score(self, settings: MergeSettings) -> float:
         """Evidence this answer adds to its group (log-likelihood ratio, see module doc)."""
         base = self.weight * vote_weight(self.accuracy, settings.coincidence)
         if self.value is None:
             return base  # a null carries no self-reported confidence
+        if self.self_shift is not None:
+            return base + self.self_shift
         return base + settings.self_weight * confidence_logit(self.confidence)
 
 
@@ -224,6 +231,7 @@ def _candidates(
     for vote in votes:
         value = getattr(vote.entities, field_name)
         accuracy = (vote.accuracy or {}).get(field_name, settings.prior_accuracy)
+        shift = (vote.self_shift or {}).get(field_name)
         if value is None or value == "":
             value, key = None, NULL_KEY
         else:
@@ -237,6 +245,7 @@ def _candidates(
                 weight=vote.weight,
                 priority=vote.priority,
                 accuracy=accuracy,
+                self_shift=shift,
             )
         )
     return out

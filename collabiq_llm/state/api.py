@@ -98,6 +98,7 @@ class ProviderSnapshot(BaseModel):
     p50_latency_ms: float | None = None
     p95_latency_ms: float | None = None
     p95_first_event_ms: float | None = None  # streaming calls: time to first event
+    first_event_samples: int = 0  # how many first-event times that p95 is taken over
     cancelled: int = 0  # lost races: cancelled because another answer won (no failure)
     not_before: UtcDatetime | None = None  # the provider asked for quiet until then
     last_success: UtcDatetime | None = None

@@ -58,6 +58,7 @@ def provider_snapshot(
         p50_latency_ms=p50,
         p95_latency_ms=p95,
         p95_first_event_ms=health.first_event_p95(stats),
+        first_event_samples=len(stats.first_event_ms),
         cancelled=stats.cancelled,
         not_before=breaker.not_before(rec.breaker, now),
         last_success=stats.last_success,

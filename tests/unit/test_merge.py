@@ -336,3 +336,48 @@ def test_confidence_stays_in_bounds_and_lone_values_stay_low(vs: list[Vote]) -> 
     assert all(0.0 <= getattr(c, k) <= 1.0 for k in ("person", "startup", "partner", "date"))
     if out.agreed:
         assert any(len(out.decisions[n].supporters) >= 2 for n in POOLS)
+
+
+def _learned(vs: list[Vote], rel) -> list[Vote]:
+    """The same ballot as consensus builds it with learned weights from ``rel``."""
+    from collabiq_llm.orchestration.consensus import learned_vote
+    from collabiq_llm.settings import ConsensusSettings
+
+    out = []
+    for v in vs:
+        accuracy, shift = learned_vote(rel, v.provider, v.entities, ConsensusSettings())
+        out.append(Vote(v.provider, v.entities, v.weight, v.priority, accuracy, shift))
+    return out
+
+
+@PROPS
+@given(ballot())
+def test_learned_weights_without_history_are_exactly_the_fixed_weights(vs: list[Vote]) -> None:
+    """Online cold start: the first emails of a run (nothing learned yet) are merged
+    exactly as with fixed weights, low-weight voters (offline, 0.5) included."""
+    from collabiq_llm.reliability import estimate_reliability
+
+    fixed = [Vote(v.provider, v.entities, v.weight, v.priority) for v in vs]
+    empty = estimate_reliability([], coincidence=S.coincidence, prior=S.prior_accuracy)
+    assert summary(merge_votes(_learned(fixed, empty), S, email_id="em_p")) == summary(
+        merge_votes(fixed, S, email_id="em_p")
+    )
+
+
+@PROPS
+@given(ballot())
+def test_a_short_history_of_alike_providers_leaves_the_merge_as_fixed(vs: list[Vote]) -> None:
+    """Twenty emails, all voters alike but a dissent every fifth email: too little to tell
+    the providers (or them and the fixed 0.8) apart, so every learned figure is fixed."""
+    from collabiq_llm.reliability import Observation, estimate_reliability
+
+    names = tuple(v.provider for v in vs)
+    history = []
+    for k in range(20):
+        labels = [int(k % 5 == 0 and i == (k // 5) % len(names)) for i in range(len(names))]
+        history.append(Observation(names, dict.fromkeys(POOLS, labels)))
+    rel = estimate_reliability(history, coincidence=S.coincidence, prior=S.prior_accuracy)
+    fixed = [Vote(v.provider, v.entities, v.weight, v.priority) for v in vs]
+    assert summary(merge_votes(_learned(fixed, rel), S, email_id="em_p")) == summary(
+        merge_votes(fixed, S, email_id="em_p")
+    )

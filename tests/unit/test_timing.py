@@ -29,10 +29,17 @@ EMAIL = EmailInput(text="어제 본봄과 미팅. 담당자: 김철수", receive
 class _Remote(LLMProvider):
     """A provider that claims to stream (or not), for the pure timing functions."""
 
-    def __init__(self, *, stream: bool, timeout_s: float = 30.0, first: float | None = None):
+    def __init__(
+        self,
+        *,
+        stream: bool,
+        timeout_s: float = 30.0,
+        first: float | None = None,
+        name: str = "gemini",
+    ):
         super().__init__(
             ProviderConfig(
-                name="p",
+                name=name,
                 kind="openai",
                 model="m",
                 timeout_s=timeout_s,
@@ -86,6 +93,26 @@ def test_non_streaming_hedge_follows_a_slow_providers_p95_past_1_5_s() -> None:
     assert hedge_delay_s(cfg, _Remote(stream=False, timeout_s=120.0), snap) == 4.0
     capped = cfg.model_copy(update={"hedge_max_s": 2.0})
     assert hedge_delay_s(capped, _Remote(stream=False, timeout_s=120.0), snap) == 2.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(p95_ttfe=ms, timeout=st.floats(0.5, 300.0))
+def test_an_extra_endpoint_is_never_hung_before_its_first_answer(
+    p95_ttfe: float, timeout: float
+) -> None:
+    """A self-hosted model may process the prompt for many seconds before its first token
+    (make interop, llama.cpp on a CPU): without 5 first-event times, no hang verdict and
+    no hedge; then its own p95 sets the deadline, bounded only by its timeout."""
+    cfg = FailoverSettings()
+    local = _Remote(stream=True, timeout_s=timeout, name="local-llama")
+    assert first_byte_timeout_s(cfg, local, ProviderSnapshot()) is None
+    assert hedge_delay_s(cfg, local, ProviderSnapshot()) is None
+    few = ProviderSnapshot(p95_first_event_ms=p95_ttfe, first_event_samples=4)
+    assert first_byte_timeout_s(cfg, local, few) is None  # 4 times are no p95
+    snap = ProviderSnapshot(p95_first_event_ms=p95_ttfe, first_event_samples=5)
+    hung = first_byte_timeout_s(cfg, local, snap)
+    derived = max(cfg.first_byte_factor * p95_ttfe / 1000.0, cfg.first_byte_floor_s)
+    assert hung == pytest.approx(min(derived, timeout))
 
 
 def test_explicit_first_byte_timeout_wins_for_a_slow_local_model() -> None:

@@ -17,6 +17,14 @@ _CORP_AFFIXES = re.compile(
     r"ltd\.?|llc|l\.l\.c\.|gmbh|plc|co\.)(?=\s|$|,))",
     re.IGNORECASE,
 )
+# legal forms that only ever end a name ("Kranich AG", "Nordhavn Terminals A/S", "Kallang
+# Freight Pte. Ltd."): stripped at the end only, since "AS", "AB" or "SA" are words elsewhere
+_LEGAL_SUFFIX = re.compile(
+    r"(?:,?\s+(?:(?:pte|pvt|pty)\.?(?:\s*ltd\.?)?|sdn\.?(?:\s*bhd\.?)?|bhd\.?|a/s|aps|asa|as|ag|se|"
+    r"oyj|oy|ab|"
+    r"s\.a\.s\.?|sas|s\.a\.?|sa|s\.p\.a\.?|s\.r\.l\.?|srl|sarl|b\.v\.?|bv|n\.v\.?|nv|"
+    r"k\.k\.?|kk|g\.k\.?|llp|limited))+\s*$"
+)
 _KO_TITLE_SUFFIX = re.compile(
     r"\s*(님|씨|매니저|대표이사|대표|팀장|부장|과장|차장|대리|실장|이사|책임|선임|수석|프로|"
     r"연구원|담당자|담당|센터장|본부장|상무|전무)$"
@@ -31,10 +39,12 @@ def basic(text: str) -> str:
 
 
 def normalise_org_name(name: str) -> str:
-    """Company name without corporate affixes, spacing or case: "(주) 본봄" -> "본봄"."""
+    """Company name without corporate affixes, spacing or case: "(주) 본봄" -> "본봄",
+    "Kranich AG" -> "kranich" (legal forms of any country, at the end)."""
     text = basic(name)
     text = _CORP_AFFIXES.sub(" ", text)
     text = _PUNCT_EDGES.sub("", _WS.sub(" ", text))
+    text = _PUNCT_EDGES.sub("", _LEGAL_SUFFIX.sub("", text))
     return text.replace(" ", "") if _is_hangul_heavy(text) else text
 
 

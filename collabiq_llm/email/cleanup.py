@@ -159,6 +159,9 @@ class CleanBody:
     date: dt.date | None = None
     subject: str | None = None
     from_quoted: bool = False
+    # the header lines ("from", "to", "cc", ...) of the forwarded/quoted message that is the
+    # content (``from_quoted``): who wrote it to whom; the offline extractor reads roles from it
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def strip_subject_prefix(subject: str) -> str:
@@ -286,7 +289,13 @@ def clean_body(body: str, subject: str | None = None, _depth: int = 0) -> CleanB
     inner_date = header_date(headers) or marker_date or inner.date
     inner_subject = header_subject(headers) or inner.subject
     if is_trivial(top) and inner.text.strip():
-        return CleanBody(inner.text, inner_date, inner_subject, from_quoted=True)
+        return CleanBody(
+            inner.text,
+            inner_date,
+            inner_subject,
+            from_quoted=True,
+            headers=(inner.headers if inner.from_quoted else ()) or tuple(headers.items()),
+        )
     if forward and inner.text.strip():
         marker = "---------- Forwarded message ----------"
         head = f"Subject: {inner_subject}\n" if inner_subject else ""

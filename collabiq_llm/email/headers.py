@@ -70,6 +70,14 @@ def _correspondents(raw: bytes, policy: Policy) -> tuple[list[str], list[str]]:
     return _pick(headers, _FROM_KEYS), _pick(headers, _TO_KEYS)
 
 
+def correspondents_of_headers(
+    headers: tuple[tuple[str, str], ...],
+) -> tuple[str, tuple[str, ...]]:
+    """(sender, recipients) from the header lines of a forwarded/quoted message."""
+    table = {re.sub(r"\s+", " ", k.lower()): v for k, v in headers}
+    return next(iter(_pick(table, _FROM_KEYS)), ""), tuple(_pick(table, _TO_KEYS))
+
+
 def correspondents_of_plain(text: str) -> tuple[str, tuple[str, ...]]:
     """(sender, recipients) from pasted "From:/보낸사람:/To:" lines at the top of plain text."""
     head = re.sub(r"\r\n?", "\n", text).lstrip("\ufeff\n")

@@ -59,6 +59,11 @@ class EmailInput:
     email_id: str = field(default="")
     sender: str = ""
     recipients: tuple[str, ...] = ()
+    # when the text is a forwarded or quoted message (the wrapper said nothing): that
+    # message's own From / To+Cc and date, which its relative words (어제, next Monday) use
+    quoted_sender: str = ""
+    quoted_recipients: tuple[str, ...] = ()
+    quoted_date: dt.date | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str):

@@ -28,7 +28,11 @@ from collabiq_llm.email.cleanup import (
     strip_subject_prefix,
 )
 from collabiq_llm.email.dates import parse_date_value
-from collabiq_llm.email.headers import correspondents_of_message, correspondents_of_plain
+from collabiq_llm.email.headers import (
+    correspondents_of_headers,
+    correspondents_of_message,
+    correspondents_of_plain,
+)
 from collabiq_llm.email.input import MAX_EMAIL_CHARS, EmailInput, require_unicode
 from collabiq_llm.entities import make_email_id
 from collabiq_llm.errors import InputError
@@ -230,9 +234,11 @@ def parse_email(
         cleaned, subject, header_day = _from_plain(text)
         sender, recipients = correspondents_of_plain(text)
 
+    quoted_sender, quoted_recipients = "", ()
     if cleaned.from_quoted:  # the forwarded/quoted message is the content: its own date/subject
         header_day = cleaned.date or header_day
         subject = cleaned.subject or subject
+        quoted_sender, quoted_recipients = correspondents_of_headers(cleaned.headers)
     body = cleaned.text.strip()
     if not body and not subject:
         raise InputError("email has no text content (no readable text/plain or text/html body)")
@@ -252,4 +258,7 @@ def parse_email(
         email_id=email_id or make_email_id(_id_source(raw)),
         sender=sender,
         recipients=recipients,
+        quoted_sender=quoted_sender,
+        quoted_recipients=quoted_recipients,
+        quoted_date=cleaned.date if cleaned.from_quoted else None,
     )

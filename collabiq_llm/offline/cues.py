@@ -12,25 +12,42 @@ from __future__ import annotations
 import re
 from email.utils import parseaddr
 
-from collabiq_llm.offline.rules import KO_TITLES, is_korean_name, looks_like_person
+from collabiq_llm.offline.rules import (
+    KO_TITLES,
+    LATIN,
+    LATIN_UPPER,
+    is_korean_name,
+    looks_like_person,
+)
 
 Hit = tuple[str, int]
 
 _KO_WORD = r"[A-Za-z0-9&]{0,12}[가-힣][가-힣A-Za-z0-9&]{0,20}"
-_EN_WORD = r"[A-Z][A-Za-z0-9&'\-]{0,30}"
+# legal forms that end a company's name, of any country; the "established" ones mark a
+# large, incorporated firm (a startup's partner far more often than a startup)
+ESTABLISHED_FORM = (
+    r"(?:(?:Pte|Pvt|Pty)\.?[ \t]*Ltd\.?|Sdn\.?[ \t]*Bhd\.?|GmbH|AG|SE|A/S|ApS|ASA|AS|Oyj|Oy|AB|"
+    r"S\.A\.S\.|SAS|S\.A\.|SA|S\.p\.A\.|SpA|S\.r\.l\.|Srl|SRL|SARL|B\.V\.|BV|N\.V\.|NV|"
+    r"K\.K\.|KK|G\.K\.|PLC|plc)"
+)
+EN_LEGAL_FORM = (
+    rf"(?:Co\.,?[ \t]*Ltd\.?|{ESTABLISHED_FORM}|Inc\.?|Corp\.?|Corporation|Ltd\.?|Limited|"
+    r"LLC|LLP|Co\.)(?![A-Za-z0-9/])"
+)
+_EN_WORD = rf"(?!{EN_LEGAL_FORM})[{LATIN_UPPER}][{LATIN}0-9&'\-]{{0,30}}"
 _EN_ORG = rf"{_EN_WORD}(?:[ \t]+(?:&[ \t]+|of[ \t]+|and[ \t]+)?{_EN_WORD}){{0,4}}"
-_EN_LEGAL = r",?[ \t]+(?:Inc|Corp|Co\.,?[ \t]*Ltd|Ltd|LLC|Corporation|GmbH|PLC)\b\.?"
+_EN_LEGAL = rf",?[ \t]+{EN_LEGAL_FORM}"
 _LEGAL: list[re.Pattern[str]] = [
     re.compile(rf"(?:㈜|\((?:주|유|재|사)\))[ \t]*(?P<n>{_KO_WORD}|{_EN_ORG})"),
     re.compile(rf"(?:주식회사|유한회사|재단법인|사단법인)[ \t]+(?P<n>{_KO_WORD}|{_EN_ORG})"),
     re.compile(rf"(?<![가-힣A-Za-z0-9])(?P<n>{_KO_WORD})[ \t]?(?:\((?:주|유)\)|㈜)"),
-    re.compile(rf"(?<![A-Za-z0-9&])(?P<n>{_EN_ORG}){_EN_LEGAL}"),
+    re.compile(rf"(?<![{LATIN}0-9&])(?P<n>{_EN_ORG}){_EN_LEGAL}"),
 ]
 # institutions and large firms: the usual partners of a startup
 KO_INSTITUTION = (
     r"(?:은행|손해보험|생명보험|보험|생명|화재|카드|증권|캐피탈|대학교|대학병원|병원|재단|협회|"
     r"진흥원|연구원|연구소|공사|공단|혁신센터|지원센터|센터|위원회|그룹|백화점|마트|유통|물산|상사|"
-    r"제약|식품|푸드|통신|텔레콤|항공|해운|물류|건설|중공업|화학|전자|모터스|홀딩스|리테일|"
+    r"제약|식품|푸드|통신|텔레콤|항공|해운|물류|건설|중공업|화학|케미칼|전자|모터스|홀딩스|리테일|"
     r"기업부|과학기술정보통신부|[가-힣]{1,4}청|시청|구청|도청|농협|수협|축협|협동조합|조합)"
 )
 EN_INSTITUTION = (
@@ -122,6 +139,25 @@ def institution_orgs(text: str) -> list[Hit]:
 
 
 _FOUNDER = re.compile(r"대표|CEO|Founder|Co-?founder|공동창업|창업자", re.IGNORECASE)
+
+
+_STARTUP_PHRASES = [
+    # "Corkmoss, a Seoul-based materials startup, today announced"
+    re.compile(rf"(?<![{LATIN}0-9&])(?P<n>{_EN_ORG}),[ \t]+an?[ \t]+[^,.\n]{{0,60}}?"
+               r"\b(?:start-?up|scale-?up)\b", re.IGNORECASE),
+    # "said Yuna Seo, CEO of Corkmoss", "co-founder of Kelpwise"
+    re.compile(rf"\b(?:CEO|Co-?founder|Founder)(?:[ \t]+and[ \t]+\w+)?[ \t]+of[ \t]+"
+               rf"(?P<n>{_EN_ORG})"),
+    # "헬스케어 스타트업 숨결랩", "숨결랩(대표 원서준)은"
+    re.compile(rf"스타트업[ \t]+(?P<n>{_KO_WORD})"),
+    re.compile(rf"(?<![가-힣A-Za-z0-9])(?P<n>{_KO_WORD})[ \t]?\([ \t]*(?:대표|대표이사|CEO)[ \t]+"
+               r"[가-힣]{2,4}[ \t]*\)"),
+]  # fmt: skip
+
+
+def startup_phrases(text: str) -> list[Hit]:
+    """Companies the text itself calls a startup or names with its founder (press releases)."""
+    return [hit for pattern in _STARTUP_PHRASES for hit in _hits(pattern, text)]
 
 
 def founder_orgs(body: str, last_lines: int = 8) -> list[Hit]:
@@ -334,6 +370,15 @@ def list_heads(body: str) -> list[Hit]:
     return _hits(_LIST_HEAD, body)
 
 
+def _without_person(display: str) -> str:
+    """ "㈜들꽃소프트 김하율", "모아핀 송지후 대표님" -> the company part of a display name."""
+    words = display.split()
+    kept = [
+        w for w in words if not (is_korean_name(w) or re.fullmatch(rf"(?:{KO_TITLES})(?:님)?", w))
+    ]
+    return " ".join(kept) if kept else display
+
+
 def party_orgs(address: str, text: str) -> list[Hit]:
     """A correspondent's company: a display name that is no person ("밤하늘모빌리티 <biz@...>"),
     or the address domain's words found in the text ("greyhaven-rentals" -> "Greyhaven
@@ -342,19 +387,24 @@ def party_orgs(address: str, text: str) -> list[Hit]:
     far = len(text) + 1
     name = display_name(address)
     if name and not is_person_address(address) and "@" not in name:
-        out.append((name, far))
+        out.append((_without_person(name), far))
     _, addr = parseaddr(address)
     domain = addr.rsplit("@", 1)[-1].lower() if "@" in addr else ""
     label = next((p for p in domain.split(".") if p and p not in ("mail", "www")), "")
     parts = [p for p in label.split("-") if p]
     label_key = domain_label(address)
     if label_key:  # a Korean word the domain spells in romanisation (hobakssi-lab ~ 호박씨랩)
-        for word in re.finditer(r"(?<![가-힣])[가-힣]{2,12}", text):
+        for word in re.finditer(
+            r"(?<![가-힣])(?P<k>[가-힣]{2,12})(?P<l>[A-Z0-9]{1,5}(?![a-z]))?", text
+        ):
             stem = re.sub(
-                r"(?:과의|와의|에서|측|과|와|의|은|는|이|가|을|를|로|에|도|랑)$", "", word.group(0)
+                r"(?:과의|와의|에서|측|과|와|의|은|는|이|가|을|를|로|에|도|랑)$",
+                "",
+                word.group("k"),
             )
             if len(stem) >= 2 and spells(label_key, stem) and romanise(stem)[:1] == label_key[:1]:
-                out.append((stem, far))
+                whole = stem == word.group("k") and word.group("l")  # "구름빛AI" (gureumbit)
+                out.append((stem + word.group("l") if whole else stem, far))
                 break
     if parts and len("".join(parts)) >= 4 and domain_label(address):
         phrase = r"[ \t\-]?".join(re.escape(p) for p in parts)

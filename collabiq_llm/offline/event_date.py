@@ -45,6 +45,25 @@ _DECLINED = re.compile(
     + _words("tough", r"can'?t", "cannot", r"won'?t work", r"cancel\w*", r"postpon\w*", "conflict"),
     re.I,
 )
+# the date a correction calls wrong: "개시일을 3월 23일로 잘못 적었습니다", "the 12th was a typo"
+_WRONG = re.compile(
+    r"잘못\s*(?:적|기재|표기|안내|말씀|전달|보내)|오기|"
+    + _words("wrong", "incorrect", "mistaken", "typo", "in error"),
+    re.I,
+)
+# a date that only dates what led here: "Following our call on May 20, we confirm ..."
+_EARLIER_CONTACT = re.compile(
+    _words("following", "after", "since", "further to", "per", "from")
+    + r"\s+(?:our|the|your|my|last)\s+(?:\w+\s+){0,2}(?:call|meeting|chat|conversation|email|"
+    r"e-mail|discussion|talk|visit)\s+(?:on|of)\s*$|"
+    r"(?:통화|미팅|회의|메일|논의|대화)(?:에서|때|에)?\s*(?:말씀드린|말씀하신|논의한|나눈)?\s*$",
+    re.I,
+)
+# thanking for an event names it: "thanks again for yesterday's workshop", "오늘 방문 감사"
+_THANKED = re.compile(
+    r"(?:thanks?|thank you)(?:\s+(?:again|so much|a lot))?\s+for\b|감사(?:드립|합)|고맙",
+    re.I,
+)
 _CONFIRMED = re.compile(r"변경|확정|" + _words("instead", "moved to", "confirmed?", "works"), re.I)
 _DATELINE = re.compile(r"^[ \t]*[A-Z][A-Z .'-]{1,30},[ \t]*$")  # "LONDON, " before a press date
 _INVITE = re.compile(r"^\s*(?:초대|업데이트된 초대|Invitation|Updated invitation)\s*[:：]", re.I)
@@ -64,6 +83,13 @@ def _event_score(
         score -= 1.0
     if _ASIDE.search(sentence):
         score -= 0.5
+    if _WRONG.search(text[mention.end : mention.end + 20]):
+        score -= 1.5  # "3월 23일로 잘못 적었습니다": the corrected date, not the event
+    if _EARLIER_CONTACT.search(text[max(0, mention.start - 40) : mention.start]):
+        score -= 1.0
+    past = mention.method == "relative" and mention.value <= (anchor or mention.value)
+    if past and _THANKED.search(sentence) and not COLLAB_WORDS.search(sentence):
+        score += 0.5  # "thanks for coming to Dortmund today": the subject's event, just held
     if _DECLINED.search(sentence) and not _CONFIRMED.search(sentence):
         score -= 1.0
     elif _CONFIRMED.search(sentence):

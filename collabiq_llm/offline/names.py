@@ -17,7 +17,7 @@ from collabiq_llm.companies import KO_PARTICLES, CompanyDirectory, OwnOrg
 from collabiq_llm.email.dates import COLLAB_WORDS
 from collabiq_llm.offline import cues
 from collabiq_llm.offline.lexicon import is_common_word, is_verb_form
-from collabiq_llm.offline.rules import KO_TITLES, is_korean_name, words
+from collabiq_llm.offline.rules import KO_TITLES, LATIN, LATIN_UPPER, is_korean_name, words
 
 Shape = Literal["pair-startup-first", "pair-partner-first", "with", "counterpart"]
 
@@ -28,14 +28,23 @@ NAME_KO = (
     rf"(?<![가-힣A-Za-z0-9&()])(?:(?:{_KO_AFFIX})[ \t]*)?"
     r"[A-Za-z0-9&]{0,12}[가-힣][가-힣A-Za-z0-9&]{0,24}"
 )
-NAME_EN = (
-    r"(?<![A-Za-z0-9&\-])(?:[A-Z][A-Za-z0-9&\-]{0,30}"
-    r"(?:[ \t]+(?:&[ \t]+)?[A-Z][A-Za-z0-9&\-]{0,30}){0,3})"
+_EN_NAME_WORD = rf"(?!{cues.EN_LEGAL_FORM})[{LATIN_UPPER}][{LATIN}0-9&\-]{{0,30}}"
+NAME_EN = (  # a legal form may end it: "Nordhavn Terminals A/S" (clean_name drops it)
+    rf"(?<![{LATIN}0-9&\-])(?:{_EN_NAME_WORD}(?:[ \t]+(?:&[ \t]+)?{_EN_NAME_WORD}){{0,3}}"
+    rf"(?:,?[ \t]+{cues.EN_LEGAL_FORM})?)"
 )
 NAME = f"(?:{NAME_KO}|{NAME_EN})"
 _PARTNER_WORDS = re.compile(
     rf"(?:{cues.KO_INSTITUTION}|상사|공사|공단|대학|연구원|부|시)(?:[ \t]?산학협력단)?$"
     rf"|\b(?:{cues.EN_INSTITUTION}|electronics|city|pharma\w*)$",
+    re.IGNORECASE,
+)
+# industry words a startup's name may carry too (xx푸드, xx Logistics): weaker evidence
+_INDUSTRY_WORDS = re.compile(
+    r"(?:푸드|식품|유통|물류|통신|텔레콤|리테일|모터스|전자|화학|케미칼|제약|항공|해운|건설|상사|물산|"
+    r"홀딩스|마트|그룹|에너지)$"
+    r"|\b(?:foods?|logistics|retail|motors|telecom|trading|shipping|airlines?|pharma\w*|cloud|"
+    r"construction|e&c|group|holdings|electronics|energy|chemicals?)$",
     re.IGNORECASE,
 )
 _STOP_KO = words(
@@ -44,6 +53,7 @@ _STOP_KO = words(
     "투자팀 여러분 매장 내부 외부 기존 신규 공지 안내 회신 요청 긴급 보고 공유 참고",
     "중요 결과 건 제안 계약 업무 사업 프로젝트 기업 회사 스타트업 파트너 파트너사",
     "기관 협력사 제휴사 담당 실무진 실무 대표님 이사님 팀장님 매니저님",
+    "상대 상대방 상대측 유통사 제조사 공급사 거래처 협력업체 발주처 고객처 대기업 중견기업",
 )
 _STOP_EN = words(
     "we our the this that they i you he she it team meeting pilot partnership hi dear",
@@ -54,7 +64,7 @@ _STOP_EN = words(
     "agreement deal ceo cto external internal announce announces announced sign signs",
     "launch launches kick kicks complete completes to for on at from via program manager",
     "coo cfo founder co-founder cofounder head director lead vp press release immediate",
-    "open innovation",
+    "open innovation confidential undisclosed unnamed tbd tba hello hey greetings",
 )
 _LABEL = re.compile(
     r"(?im)^[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?\[?(?:"
@@ -110,13 +120,14 @@ class _Cand:
     start: int
     kind: str | None = None
     score: float = 1.0
+    established: bool = False  # written with a large firm's legal form (AG, GmbH, K.K., PLC)
 
 
 def clean_name(raw: str) -> str:
     """A name as written, minus particles, corporate affixes and stray punctuation."""
     name = unicodedata.normalize("NFKC", raw).strip()
     name = re.sub(rf"^(?:{_KO_AFFIX})\s*|\s*(?:{_KO_AFFIX})$", "", name)
-    name = re.sub(r",?\s*(?:Co\.?,?\s*Ltd\.?|Inc\.?|Corp\.?|Ltd\.?|LLC|Co\.?)$", "", name)
+    name = re.sub(rf"(?:,?\s*(?:{cues.EN_LEGAL_FORM}|Co\.?))+$", "", name)
     if re.search(r"[가-힣]$", name):
         name = re.sub(r"(?:입니다|이며|이고|이에요|예요)$", "", name)
         name = KO_PARTICLES.sub("", name)
@@ -126,6 +137,16 @@ def clean_name(raw: str) -> str:
     while words and words[0].lower() in _STOP_EN:
         words.pop(0)
     return " ".join(words).strip(" .,:;-'\"()[]")
+
+
+def _keep_final_syllable(name: str, raw: str, text: str) -> str:
+    """ "오롯이" is a name, not 오롯 + 이, where the email writes it before " x " or "]"
+    ("[오롯이 x 한울은행]"): no particle stands there."""
+    whole = re.sub(rf"^(?:{_KO_AFFIX})\s*", "", unicodedata.normalize("NFKC", raw).strip())
+    if whole == name or not whole.startswith(name) or len(whole) - len(name) > 1:
+        return name
+    standalone = re.escape(whole) + r"(?=[ \t]+(?:[xX×✕&/|]|<>)[ \t]|[ \t]*[\]|/,])"
+    return whole if re.search(rf"(?<![가-힣]){standalone}", text) else name
 
 
 def _acceptable(name: str, text: str, people: set[str], own: OwnOrg) -> bool:
@@ -158,7 +179,7 @@ class _Resolver:
     def __call__(self, raw: str, start: int, *, marked: bool = False) -> _Cand | None:
         """``marked``: a legal form or institution word already says it is an organisation;
         otherwise a plain dictionary word (회의록, 일정 변경) is not taken for a name."""
-        name = clean_name(raw)
+        name = _keep_final_syllable(clean_name(raw), raw, self.text)
         if not name or self.own.is_own(name):
             return None
         match = self.directory.match(name)

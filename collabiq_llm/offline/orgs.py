@@ -22,6 +22,7 @@ from collabiq_llm.companies import CompanyDirectory, OwnOrg
 from collabiq_llm.offline import cues
 from collabiq_llm.offline.names import (
     _DEPARTMENT,
+    _INDUSTRY_WORDS,
     _KO_AFFIX,
     _LABEL,
     _PARTNER_WORDS,
@@ -64,7 +65,7 @@ _EN_SELF_ORG = re.compile(
 )
 
 
-def _sender_orgs(text: str, people: set[str]) -> list[str]:
+def _sender_orgs(text: str, people: set[str]) -> list[tuple[str, int]]:
     """The sender's own company: "본봄 사업개발팀 김철수입니다", "김철수 드림\n본봄 | 매니저"."""
     patterns = [_EN_SELF_ORG]
     for person in people:
@@ -77,7 +78,7 @@ def _sender_orgs(text: str, people: set[str]) -> list[str]:
             re.compile(rf"{p}[^\n]*\n[ \t]*(?P<a>{NAME_KO})[ \t]*[|/·,]"),
             re.compile(rf"{p}[^\n]*\n[^\n|,]*{_EN_TITLE}[^\n|,]*[|,][ \t]*(?P<a>{NAME_EN})"),
         ]
-    return [m.group("a") for pattern in patterns for m in pattern.finditer(text)]
+    return [(m.group("a"), m.start("a")) for pattern in patterns for m in pattern.finditer(text)]
 
 
 @dataclass(frozen=True)
@@ -118,11 +119,12 @@ def _collect(
         for m in directory.find_in_text(text)
         if not own.is_own(m.canonical) and not own.is_own(m.surface)
     ]
-    add(ev.sender, [(raw, 0) for raw in _sender_orgs(text, people)], marked=True)
+    add(ev.sender, _sender_orgs(text, people), marked=True)
     add(ev.sender, cues.signature_orgs(body), len(subject) + 1, marked=True)
     add(ev.founders, cues.founder_orgs(body), len(subject) + 1, marked=True)
     add(ev.addressee, cues.salutation_orgs(body), len(subject) + 1, marked=True)
     add(ev.startupish, cues.list_heads(body), len(subject) + 1)
+    add(ev.startupish, cues.startup_phrases(text), marked=True)
     add(ev.sender, cues.contact_orgs(body), len(subject) + 1, marked=True)
     for role, addresses in (
         ("from", [parties.sender] if parties and parties.sender else []),
@@ -133,11 +135,16 @@ def _collect(
                 continue
             hits = cues.party_orgs(address, text)
             add(ev.display_orgs.setdefault(role, []), hits, marked=True)
+            known = directory.match(cues.domain_label(address) or "-")
+            if known is not None and known.score >= 0.95:  # "petology.example" is Petology
+                entry = _Cand(known.canonical, len(text) + 1, known.kind, known.score)
+                ev.display_orgs[role].append(entry)
     add(ev.institutions, cues.institution_orgs(text), marked=True)
     add(ev.legal, cues.legal_form_orgs(text), marked=True)
     tag = _SUBJECT_TAG.match(subject)
-    for part in re.split(r"\s+(?:[xX×✕&+/]|<>|↔)\s+", tag.group("a")) if tag else []:
-        if (cand := resolve(part, subject.find(part))) is not None:
+    tag_parts = re.split(r"\s+(?:[xX×✕&+/]|<>|↔)\s+", tag.group("a")) if tag else []
+    for part in tag_parts:  # "[A x B]" names two companies, even ordinary-looking words
+        if (cand := resolve(part, subject.find(part), marked=len(tag_parts) > 1)) is not None:
             ev.subject_names.append(cand)
     for pattern, shape in _PATTERNS:
         for m in pattern.finditer(text):
@@ -165,10 +172,21 @@ def _collect(
                     ev.partnerish.append(b)
                 else:
                     ev.pairs.append((a, b, shape))
+    # "Harrow & Finch PLC" is one firm, not the pair "Harrow" & "Finch"
+    whole = {c.name for c in [*ev.legal, *ev.institutions, *ev.partnerish, *ev.startupish]}
+    ev.pairs = [p for p in ev.pairs if f"{p[0].name} & {p[1].name}" not in whole]
     subject_cands = [c for c in _everyone(ev) if c.start < len(subject)]
     ev.subject_names = _subject_names(subject, body, resolve, ev.subject_names + subject_cands)
     _merge_short_forms(ev)
+    _mark_established(ev, text)
     return ev
+
+
+def _mark_established(ev: _Evidence, text: str) -> None:
+    """A company the email writes with a large firm's legal form anywhere ("Kranich AG")."""
+    for cand in _everyone(ev) + ev.subject_names:
+        tail = rf",?[ \t]+{cues.ESTABLISHED_FORM}(?![A-Za-z0-9/])"
+        cand.established = bool(re.search(re.escape(cand.name) + tail, text))
 
 
 def _merge_short_forms(ev: _Evidence) -> None:
@@ -245,6 +263,11 @@ def _structure(
     writers = _by_domain(ev, directory, [sender] if sender else [])
     writers += ev.display_orgs.get("from", []) + ev.sender
     writer = writers[0] if writers else None
+    if writer is not None and writer.kind is None and writer.name.isascii():
+        # a mixed mail: "그린라인리테일 방소이입니다" above "Greenline Retail" in the signature
+        korean = [c for c in ev.sender if c.kind is None and re.search(r"[가-힣]", c.name)]
+        if korean and re.search(r"[가-힣]", body_head):
+            writer = korean[0]
     about = ev.subject_names
     topic = next((c for c in about if writer is None or c.name != writer.name), None)
     if writer is None:
@@ -257,19 +280,28 @@ def _structure(
     if _GREETS_CEO.search(body_head):  # "진서후 대표님,": the addressee's CEO is greeted
         greeted |= {c.name for c in addressed}
     founded = writer.name in {c.name for c in ev.founders}  # its CEO signs: the startup
+    to_us = bool(parties.recipients) and own.owns_address(parties.recipients[0])
     if other is None:  # greeting the addressee's CEO: the writer is the other side
         partner_side = _is_partnerish(writer) or bool(_GREETS_CEO.search(body_head))
         put("partner" if partner_side and not founded else "startup", writer, 0.6)
-    elif not founded and (
-        _is_partnerish(writer)
-        or other.name in greeted
-        or (other is topic and not _is_partnerish(other))
-    ):
-        put("startup", other, 0.55)
-        put("partner", writer, 0.55)
-    else:
+        return
+    hangul = bool(re.search(r"[가-힣]", body_head))
+    w_weight = _partner_weight(writer, other, hangul)
+    o_weight = _partner_weight(other, writer, hangul)
+    if founded:
+        writer_is_startup = True
+    elif w_weight != o_weight:  # the more partner-like side is the partner
+        writer_is_startup = w_weight < o_weight
+    elif to_us:  # a company reporting to the user's organisation: its portfolio startup
+        writer_is_startup = True
+    else:  # both partner-like, the addressee greeted as a startup, or the subject's company
+        writer_is_startup = not (w_weight > 0 or other.name in greeted or other is topic)
+    if writer_is_startup:
         put("startup", writer, 0.6)
         put("partner", other, 0.55)
+    else:
+        put("startup", other, 0.55)
+        put("partner", writer, 0.55)
 
 
 _GREETS_CEO = re.compile(r"^[^\n]{0,40}(?:대표님|CEO님|Dear [A-Z]\w+ \(CEO\))", re.MULTILINE)
@@ -297,8 +329,26 @@ def _subject_names(subject: str, body: str, resolve: _Resolver, found: list[_Can
     return sorted(out, key=lambda c: c.start if c.start < len(subject) else subject.find(c.name))
 
 
+def _partner_weight(cand: _Cand, other: _Cand, hangul: bool) -> float:
+    """How partner-like one of two companies is: the directory says it outright; else a
+    large firm's legal form (AG, K.K.) and institution words (…은행, …Insurance) count more
+    than industry words a startup may carry too (…푸드, …Logistics); in a Korean mail a
+    Latin-only name beside a Korean one is more likely the foreign partner."""
+    if cand.kind is not None:
+        return 5.0 if cand.kind == "partner" else -5.0
+    weight = 2.0 if cand.established else 0.0
+    if _PARTNER_WORDS.search(cand.name):
+        weight += 1.0 if _INDUSTRY_WORDS.search(cand.name) else 2.0
+    if hangul and cand.name.isascii() and re.search(r"[가-힣]", other.name):
+        weight += 0.5
+    return weight
+
+
 def _is_partnerish(cand: _Cand) -> bool:
-    return cand.kind == "partner" or (cand.kind is None and bool(_PARTNER_WORDS.search(cand.name)))
+    """A partner by the directory, or by its words (…은행, …Insurance) or legal form (AG)."""
+    if cand.kind is not None:
+        return cand.kind == "partner"
+    return cand.established or bool(_PARTNER_WORDS.search(cand.name))
 
 
 def find_orgs(
@@ -343,7 +393,7 @@ def find_orgs(
     for cand in ev.startupish:
         put("startup", cand, 0.55)
     for a, b, shape in ev.pairs:  # neither known: partner-like words, else word order (a guess)
-        a_p, b_p = bool(_PARTNER_WORDS.search(a.name)), bool(_PARTNER_WORDS.search(b.name))
+        a_p, b_p = _is_partnerish(a), _is_partnerish(b)
         if a_p != b_p:
             first, conf = ("partner" if a_p else "startup"), 0.5
         else:
@@ -376,11 +426,13 @@ def find_orgs(
 
 
 def _domain_company(parties: Parties, own: OwnOrg, partner: str) -> _Cand | None:
-    """A company named only by an addressee's mail domain ("jh@quokkalab.example")."""
+    """A company named only by a mail domain ("jh@quokkalab.example"): an addressee's, else
+    the writer's ("hyejin@moonpebble.example" writing to us about its partner)."""
     sender_label = cues.domain_label(parties.sender) if parties.sender else ""
-    for address in parties.recipients:
+    others = [a for a in parties.recipients if cues.domain_label(a) != sender_label]
+    for address in [*others, *([parties.sender] if parties.sender else [])]:
         label = cues.domain_label(address)
-        if label and label != sender_label and not own.owns_address(address):
+        if label and not own.owns_address(address):
             name = " ".join(part.capitalize() for part in label.split("-") if part)
             if name and not cues.spells(label, partner):
                 return _Cand(name, 1 << 20)

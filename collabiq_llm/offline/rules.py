@@ -21,7 +21,8 @@ from collabiq_llm.offline.lexicon import is_common_word
 SURNAMES = frozenset(
     "김이박최정강조윤장임한오서신권황안송류유홍전고문양손배백허남심노하곽성차주우구민진나지엄채원천"
     "방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부"
-)
+    "피라빈좌평호범계승간견필감태판팽초"  # rarer ones (피승우, 라미소): dictionary words are
+)  # still filtered by the lexicon wherever a name is taken from running text
 DOUBLE_SURNAMES = ("남궁", "황보", "제갈", "선우", "독고", "사공", "서문")
 KO_TITLES = (
     r"(?:공동대표|대표이사|대표|이사|매니저|팀장|부장|차장|과장|대리|주임|사원|실장|본부장|센터장|"
@@ -60,7 +61,18 @@ _EN_STOP = words(
     "initiative fund newsletter portfolio press media release immediate",
 )
 _KO_NAME = r"(?:남궁|황보|제갈|선우|독고|사공|서문)?[가-힣]{2,3}"
-_EN_NAME = r"\b[A-Z][a-z]+(?:-[a-z]+)?(?:[ -][A-Z][a-z]+(?:-[a-z]+)?){0,2}\b"
+# Latin letters with diacritics (Chloé, Søren, Łukasz): names are not ASCII-only
+LATIN_UPPER = "A-ZÀ-ÖØ-ÞĀ-ſ"
+LATIN_LOWER = "a-zß-öø-ÿĀ-ſ"
+LATIN = "A-Za-zÀ-ÖØ-öø-ÿĀ-ſ"
+_EN_PART = (
+    rf"[{LATIN_UPPER}](?:[{LATIN_LOWER}]+|'[{LATIN_UPPER}][{LATIN_LOWER}]+)"  # Kang, O'Brien
+    rf"(?:[-'][{LATIN_UPPER}]?[{LATIN_LOWER}]+)?"
+)
+# "Sanne de Vries", "Ludwig van Beethoven": lower-case particles inside a name
+_EN_PARTICLE = r"(?:(?:de|van|von|der|den|da|di|del|della|la|le|du|dos|das|bin|al|ter)[ ])"
+# Latin-letter boundaries, not \b: "Emily Tran입니다" ends the name before the Hangul
+_EN_NAME = rf"(?<![{LATIN}])" + _EN_PART + rf"(?:[ -]{_EN_PARTICLE}*{_EN_PART}){{0,2}}(?![{LATIN}])"
 _LABEL = re.compile(
     r"(?im)(?:^|(?<=[.!?。…][ \t]))[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?\[?(?:"
     r"(?:(?:실무|현업|프로젝트|업무|행사|미팅)[ \t]?)?"
@@ -72,7 +84,43 @@ _LABEL = re.compile(
     r")[ \t]*(?P<v>[^\n]+)"
 )
 _INLINE_LABEL = re.compile(
-    r"(?:담당(?:자|하시는\s*분)?|연락(?:\s*창구)?|contact|PIC)(?:는|은)\s+(?P<v>[^\n.,]{2,40})"
+    r"(?:담당(?:자|하시는\s*분)?|연락(?:\s*창구)?|contact(?:\s+point)?|point of contact|PIC)"
+    r"(?:는|은|로)\s+(?P<v>[^\n.,]{2,40})"
+    r"|(?i:\b(?:(?:your|our|their|the|main|primary)\s+)?(?:contact(?:\s+person)?|point of contact|"
+    r"owner))\s+(?:is|will be)\s+(?P<w>[^\n.,;]{2,40})",
+)
+# "청솔에너지 측 담당: 표예나", "유통사 담당: 추은별 MD", "실무 contact: 제가온",
+# "Owner on our side: X"
+_PREFIXED_LABEL = re.compile(
+    r"(?m)^[ \t]*(?:[-*•·▶■□▪◦]+[ \t]*)?(?:[^\n:：]{1,24}?[ \t]?(?:측|쪽)?[ \t]*)?"
+    r"(?:담당자?|연락처|(?i:contact|PIC|owner))(?:[ \t]+(?i:on\s+(?:our|their|the\s+\w+)\s+side))?"
+    r"[ \t]*[:：][ \t]*(?P<v>[^\n]+)"
+)
+# "Wei Ling Tan, will be your contact", "Ingrid will be our contact there", "I will be your
+# point of contact" (the writer), "Laura Fenn ... owns the project on their side"
+_WILL_BE_CONTACT = re.compile(
+    r"(?P<v>[^\n.,;:]{2,40}?),?\s+(?:will be|is|'ll be|owns the project)"
+    r"(?:\s+(?:your|our|the|their))?(?:\s+(?:main|primary|day-to-day|key))?"
+    r"\s+(?:point of contact|contact(?:\s+person)?|project|lead)\b",
+    re.IGNORECASE,
+)
+# "문가온 팀장이 맡습니다", "Chris Oh 상무님이 리드하십니다", "led by 한지민 이사": who runs it
+_RUNS = re.compile(
+    r"(?P<v>(?:" + _KO_NAME + r"|" + _EN_NAME + r"))[ \t]?(?:(?:" + KO_TITLES + r")[ \t]?)?"
+    r"(?:이|가)\s+(?:리드|총괄|맡|담당하|진행을\s*맡)"
+    r"|(?i:\bled\s+by)\s+(?P<w>[^\n,.;]{2,40})"
+)
+# the writer stays the contact: "계속 제가 창구 역할 하겠습니다", "I'll remain your contact"
+_SELF_CONTACT = re.compile(
+    r"제가\s+(?:계속\s+)?(?:창구|담당|연락)|(?:계속\s+)?제가\s+맡|"
+    r"(?i:\bI(?:'ll| will)\s+(?:remain|stay|be)\s+(?:your|the)\s+(?:main\s+)?(?:point of )?contact)"
+)
+# "Their innovation lead, Tom Haskett (copied)", "You'll meet Laura Fenn from their team"
+_INTRODUCED = re.compile(
+    r"(?i:\b(?:their|our|the)\s+[a-z][a-z \-]{1,40}?\b(?:lead|director|manager|head|owner|"
+    r"officer|partner|VP|champion|sponsor)),\s+(?P<v>[^\n,(]{2,40})"
+    r"|(?i:\b(?:meet|introduce you to|connect you with|introducing|working with))"
+    r"\s+(?P<w>[^\n,.;]{2,40})"
 )
 _AFTER_TITLE = (
     r"(?=$|[^가-힣]|(?:와|과|께서|께|이|가|은|는|을|를|의|도|에게|랑|하고)(?:[^가-힣]|$))"
@@ -190,7 +238,8 @@ def name_in(value: str, exclude: set[str] | frozenset[str] = frozenset()) -> str
     """The first personal name inside a short value ("본봄 김철수 매니저 (010-...)")."""
     value = re.split(r"[(<\[/|,;]|\d{2,}|\S+@", value)[0]
     for token in re.findall(r"[가-힣]+", value):
-        token = re.sub(r"(?:입니다|이에요|예요|이며|이고|인데|께서|께|이|가|은|는)$", "", token)
+        if not (len(token) == 3 and token.endswith("은") and is_korean_name(token)):  # 우다은
+            token = re.sub(r"(?:입니다|이에요|예요|이며|이고|인데|께서|께|이|가|은|는)$", "", token)
         token = re.sub(r"(?:" + KO_TITLES + r")$", "", token)
         if token not in exclude and is_korean_name(token) and not is_common_word(token):
             return token
@@ -200,16 +249,8 @@ def name_in(value: str, exclude: set[str] | frozenset[str] = frozenset()) -> str
     return None
 
 
-def find_person(body: str, exclude: set[str]) -> Found | None:
-    """Contact person: labelled > sign-off/signature > self-introduction > titled mention."""
-    for m in _LABEL.finditer(body):
-        name = name_in(m.group("v"), exclude)
-        if name:
-            return Found(name, 0.9, m.start("v"))
-    for m in _INLINE_LABEL.finditer(body):
-        name = name_in(m.group("v"), exclude)
-        if name:
-            return Found(name, 0.85, m.start("v"))
+def _signer(body: str, exclude: set[str]) -> Found | None:
+    """Who signs the message: the last sign-off ("김철수 드림", "Best, Noah", "— Grace")."""
     candidates: list[Found] = []
     for m in _SIGN.finditer(body):
         if is_korean_name(m.group("n")) and m.group("n") not in exclude:
@@ -225,14 +266,41 @@ def find_person(body: str, exclude: set[str]) -> Found | None:
                 if name and len(line.strip()) <= 60:
                     candidates.append(Found(name, 0.6, m.end()))
                 break
-    if candidates:  # the sender's own sign-off: the last one in the message
-        return max(candidates, key=lambda f: (f.start, f.confidence))
+    if not candidates:
+        return None
+    return max(candidates, key=lambda f: (f.start, f.confidence))  # the last sign-off
+
+
+def find_person(body: str, exclude: set[str]) -> Found | None:
+    """Contact person: labelled > named as the one who runs it > sign-off/signature >
+    self-introduction > someone introduced ("their innovation lead, X") > titled mention."""
+    for pattern, conf in ((_LABEL, 0.9), (_PREFIXED_LABEL, 0.85)):
+        for m in pattern.finditer(body):
+            name = name_in(m.group("v"), exclude)
+            if name:
+                return Found(name, conf, m.start("v"))
+    signer = _signer(body, exclude)
+    if signer is not None and _SELF_CONTACT.search(body):
+        return signer  # "계속 제가 창구 역할 하겠습니다": the writer stays the contact
+    for pattern in (_INLINE_LABEL, _WILL_BE_CONTACT, _RUNS):
+        for m in pattern.finditer(body):
+            group = "w" if "w" in pattern.groupindex and m.group("w") else "v"
+            name = name_in(m.group(group), exclude)
+            if name:
+                return Found(name, 0.8, m.start(group))
+    if signer is not None:
+        return signer
     for pattern in (_SELF_KO, _SELF_EN):
         for m in pattern.finditer(body, 0, _INTRO_CHARS):
             name = m.group("n")
             ok = is_korean_name(name) if pattern is _SELF_KO else _is_english_name(name)
             if ok and name not in exclude and not is_common_word(name):
                 return Found(name, 0.55, m.start())
+    for m in _INTRODUCED.finditer(body):
+        group = "w" if m.group("w") else "v"
+        name = name_in(m.group(group), exclude)
+        if name and " " in name:
+            return Found(name, 0.5, m.start(group))
     for pattern in (_TITLED, _TITLED_EN):
         for m in pattern.finditer(body):
             name = m.group("n")
@@ -241,6 +309,20 @@ def find_person(body: str, exclude: set[str]) -> Found | None:
             if ok and name not in exclude and not _addressee(body, m.start()):
                 return Found(name, 0.45, m.start())
     return None
+
+
+def full_name(name: str, body: str, correspondents: tuple[str, ...] = ()) -> str:
+    """A first name signed alone ("Best,\nLena") completed from a display name or the
+    signature ("Lena Vogt"); any other name comes back as it is."""
+    if " " in name or not re.fullmatch(_EN_PART, name):
+        return name
+    for display in correspondents:
+        if display.split(" ", 1)[0] == name and looks_like_person(display):
+            return display
+    for m in re.finditer(_EN_NAME, body):
+        if m.group(0).startswith(name + " ") and _is_english_name(m.group(0)):
+            return m.group(0)
+    return name
 
 
 def _addressee(body: str, pos: int) -> bool:
@@ -283,13 +365,17 @@ def _sentences(body: str) -> list[tuple[int, str]]:
             pieces.append((m.start(), m.group(0).strip()))
     out = []
     for start, sentence in pieces:
+        greeting = _GREETING.match(sentence) or _NOT_CONTENT.search(sentence)
+        if greeting and _is_collab(sentence) and len(sentence) > 30:
+            greeting = None  # "Thanks again for yesterday's data-sharing workshop in Lyon."
         if (
             len(sentence) < 4
-            or _GREETING.match(sentence)
+            or greeting
             or _LABEL.match(sentence)
+            or _PREFIXED_LABEL.match(sentence)
+            or _INLINE_LABEL.search(sentence)
             or _CONTACT_LINE.search(sentence)
             or sentence.startswith(">")
-            or _NOT_CONTENT.search(sentence)
             or (_SELF_INTRO.match(sentence) and not _is_collab(sentence))
         ):
             continue
@@ -310,7 +396,8 @@ _NOT_CONTENT = re.compile(
 )
 _SELF_INTRO = re.compile(r"^\S+(?:\s\S+){0,2}(?:입니다|이에요|예요)[.!]?$")  # "본봄 김철수입니다."
 _EVENT_WORDS = re.compile(
-    r"리뷰|웨비나|데모데이|발표|실사|밋업|시연|공유회|설명회|점검|운영|캠페인|NDA|체결|"
+    r"리뷰|웨비나|데모데이|발표|실사|밋업|시연|공유회|설명회|점검|운영|캠페인|NDA|체결|테스트|"
+    r"프로그램|선정|\b(?:tests?|program(?:me)?|selected|letter of intent|LOI)\b|"
     r"\breview\b|\bwebinar\b|\bmeetup\b|\bsession\b|\bcampaign\b|\bdemo day\b|\bco-?host",
     re.IGNORECASE,
 )

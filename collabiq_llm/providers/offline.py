@@ -25,6 +25,7 @@ from collabiq_llm.offline.rules import (
     Found,
     find_details,
     find_person,
+    full_name,
     looks_like_person,
     split_email,
 )
@@ -64,17 +65,24 @@ def extract_offline(
     email: EmailInput, directory: CompanyDirectory, own: OwnOrg | None = None
 ) -> ExtractedEntities:
     """The whole rule pipeline for one email: pure, no I/O (directory and own org passed in)."""
-    parts = split_email(email.text, email.received_at)
+    parts = split_email(email.text, email.quoted_date or email.received_at)
     company_names = {c.name for c in directory.companies} | {
         a for c in directory.companies for a in c.aliases
     }
     own_all = (own or OwnOrg()) | directory.own_org
-    correspondents = (email.sender, *email.recipients, parts.sender, *parts.recipients)
+    correspondents = (
+        *(email.sender, *email.recipients, email.quoted_sender, *email.quoted_recipients),
+        *(parts.sender, *parts.recipients),
+    )
     staff = {display_name(p) for p in correspondents if own_all.owns_address(p)}
+    staff |= {token for name in staff for token in name.split()}  # "Ryan" signs for "Ryan Cho"
     # our own staff may be the contact, but anyone else the email names comes first
     person = find_person(parts.body, company_names | staff) or find_person(
         parts.body, company_names
     )
+    if person is not None:  # "Best,\nLena" -> "Lena Vogt" (the From line or the signature)
+        names = tuple(display_name(p) for p in correspondents if p)
+        person = Found(full_name(person.value, parts.body, names), person.confidence, person.start)
     people = {person.value} if person else set()
     for party in correspondents:
         name = display_name(party)  # correspondents are people, never companies
@@ -83,13 +91,15 @@ def extract_offline(
     parties = (  # a forwarded message is the content: its own writer and addressees
         Parties(parts.sender, parts.recipients)
         if parts.sender
+        else Parties(email.quoted_sender, email.quoted_recipients)
+        if email.quoted_sender
         else Parties(email.sender, email.recipients)
     )
     startup, partner = find_orgs(parts.subject, parts.body, directory, people, parties, own)
     if person is not None and person.value in {f.value for f in (startup, partner) if f}:
         person = None
     if person is None:  # nobody named in the text: the writer, unless one of our own staff
-        writer = parts.sender or email.sender
+        writer = parts.sender or email.quoted_sender or email.sender
         name = display_name(writer)
         if looks_like_person(name) and not own_all.owns_address(writer):
             person = Found(name, 0.5)

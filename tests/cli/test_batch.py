@@ -65,6 +65,10 @@ def test_thousand_lines_provider_fails_part_way_then_replay_drains(
         "COLLABIQ_OFFLINE_LAST_RESORT": "false",
         "COLLABIQ_BREAKER__COOLDOWN_S": "0.05",
         "COLLABIQ_BREAKER__HALF_OPEN_MAX_PROBES": "8",
+        # exact call accounting below: on a loaded machine the 1.5 s no-history first-event
+        # deadline can fail a call before its request reached the emulator
+        "COLLABIQ_FAILOVER__FIRST_BYTE_DEFAULT_S": "60",
+        "COLLABIQ_FAILOVER__FIRST_BYTE_CAP_S": "60",
     }
     expected = _batch_input(tmp_path / "emails.jsonl")
     out = tmp_path / "results.jsonl"

@@ -146,6 +146,10 @@ class Capture:
 def _oracle(name: str, bonus: float) -> Callable[[RecordedRequest], Behaviour]:
     """Answer like an LLM would: the offline rules on the email in the prompt, more confident."""
     directory = load_directory_or_empty(default_config_dir() / "companies.toml")
+    # the offline extractor loads its Korean analyser (Kiwi) on first use, which takes
+    # seconds: do it now, or the first answer's first event arrives past the 1.5 s hang
+    # deadline and the README would show healthy providers failing over
+    extract_offline(EmailInput(text="본봄 김철수 대표님과 미팅", received_at=None), directory)
     mean = PROVIDERS[name][1]
     rng = random.Random(name)
     lock = threading.Lock()

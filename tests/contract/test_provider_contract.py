@@ -229,8 +229,12 @@ FAULTS = (
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.id)
-def test_fault_maps_to_taxonomy(remote_harness: Harness, fault: Fault) -> None:
-    h = remote_harness
+def test_fault_maps_to_taxonomy(remote_target: Target, fault: Fault) -> None:
+    for h in build_harness(remote_target, timeout_s=CONTRACT_TIMEOUT_S):
+        _fault_maps_to_taxonomy(h, fault)
+
+
+def _fault_maps_to_taxonomy(h: Harness, fault: Fault) -> None:
     assert h.emu is not None
     h.emu.enqueue(fault.behaviour)
     started = time.perf_counter()

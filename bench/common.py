@@ -14,16 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.emulators.oracle_mode import PROVIDER_ENV as ORACLE_PROVIDER_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
-PROVIDER_ENV = (
-    "GOOGLE_API_KEY",
-    "GEMINI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "OPENAI_API_KEY",
-    "GOOGLE_GEMINI_BASE_URL",
-    "ANTHROPIC_BASE_URL",
-    "OPENAI_BASE_URL",
-)
+PROVIDER_ENV = ORACLE_PROVIDER_ENV  # real keys / base URLs never reach a benchmark run
 
 
 def row(

@@ -34,7 +34,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collabiq_llm.settings import ConsensusSettings
+    from collabiq_llm.state.api import AgreementRecord
 
 RELIABILITY_FIELDS: tuple[str, ...] = ("person_in_charge", "startup_name", "partner_org", "date")
 MIN_ACCURACY = 0.02
@@ -331,7 +335,9 @@ __all__ = [
 ]
 
 
-def reliability_from_records(records: Sequence[Any], cfg: Any) -> Reliability:
+def reliability_from_records(
+    records: Sequence[AgreementRecord], cfg: ConsensusSettings
+) -> Reliability:
     """Provider accuracies from stored agreement records (``AgreementRecord``) under the
     ``[consensus]`` settings: what consensus weighs votes by, and what status shows."""
     observations = [Observation(tuple(r.providers), r.labels, r.bands) for r in records]

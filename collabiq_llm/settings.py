@@ -141,16 +141,6 @@ class CostSettings(BaseModel):
     ledger_max_bytes: int = Field(5_000_000, ge=10_000)
 
 
-def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def user_config_path() -> Path:
     raw = os.environ.get("COLLABIQ_CONFIG")
     return Path(raw).expanduser() if raw else resolve_home() / "config.toml"
@@ -228,14 +218,6 @@ def warn_unknown_keys(config: dict[str, Any], where: str) -> None:
         _WARNED.add((where, key))
         hint = f"; did you mean {guess!r}?" if guess else ""
         sys.stderr.write(f"collabiq: warning: {where}: unknown setting {key!r} is ignored{hint}\n")
-
-
-def load_config_files() -> dict[str, Any]:
-    """The shipped defaults with the user's config file merged over them."""
-    merged: dict[str, Any] = {}
-    for path in config_files():
-        merged = _deep_merge(merged, _read_toml(path))
-    return merged
 
 
 def _toml_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:

@@ -12,16 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from interop.paths import COLLABIQ
+from tests.emulators.oracle_mode import PROVIDER_ENV
 
 # Never let the caller's keys or base URLs leak into a case: each case names its own.
 SCRUBBED_ENV = (
-    "GOOGLE_API_KEY",
-    "GEMINI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "OPENAI_API_KEY",
-    "GOOGLE_GEMINI_BASE_URL",
-    "ANTHROPIC_BASE_URL",
-    "OPENAI_BASE_URL",
+    *PROVIDER_ENV,
     "COLLABIQ_CONFIG",
     "COLLABIQ_STATE_URL",
 )

@@ -53,9 +53,12 @@ NOTES = (
     "- **Client CPU per email**: `collabiq llm extract --jsonl -n 16` and a bare "
     "`google-genai` async loop (`bench/sdk_loop.py`, same requests) against the same "
     "instant emulator; CPU of a 3N-email run minus an N-email run, over 2N, so start-up "
-    "and one-off costs cancel. collabiq streams by default (a hang is told from a slow "
-    "answer by the first event), so the bare loop runs twice: streaming (the same call, "
-    "the headline ratio) and plain `generate_content` (what streaming itself costs).",
+    "and one-off costs cancel. Each mode is set against the bare loop making the same "
+    "call: collabiq's default `stream = true` (a hang is told from a slow answer by the "
+    "first event) against the streaming loop, and `stream = false` against the plain "
+    "`generate_content` loop; the last row sets streaming collabiq against the plain loop "
+    "(what streaming itself costs). The input parsing of each email (MIME, quoted "
+    "replies, From/To) is collabiq's work and counts on its side.",
     "- **LiteLLM**: `Router.acompletion` over the bare `openai` SDK vs our orchestrator "
     "over our provider, same emulator, same event loop, alternating (`bench/bench_peer.py`; "
     "litellm comes from the bench dependency group).",

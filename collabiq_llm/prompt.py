@@ -7,7 +7,6 @@ are comparable (consensus, best-match) and the contract suite tests one thing.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import re
@@ -112,9 +111,13 @@ OUTPUT_SCHEMA: dict[str, Any] = _build_schema()
 """Strict JSON schema (OpenAI strict mode compatible) shared by every provider."""
 
 
+_OUTPUT_SCHEMA_JSON = json.dumps(OUTPUT_SCHEMA)
+
+
 def output_schema() -> dict[str, Any]:
-    """A deep copy of ``OUTPUT_SCHEMA`` for an SDK call (SDKs may mutate what they get)."""
-    return copy.deepcopy(OUTPUT_SCHEMA)
+    """A fresh copy of ``OUTPUT_SCHEMA`` for an SDK call (SDKs may mutate what they get);
+    decoded from JSON, which is several times cheaper per email than ``copy.deepcopy``."""
+    return json.loads(_OUTPUT_SCHEMA_JSON)
 
 
 SYSTEM_PROMPT = """\
@@ -134,7 +137,9 @@ PoC, meeting, contract, investment ...), keeping the email's original wording an
 language. Use "" only if nothing can be said.
 - date (날짜): the date of the collaboration event the email reports, as YYYY-MM-DD. \
 Resolve relative expressions (어제, 오늘, 지난주 화요일, 다음 주, yesterday, last \
-Friday ...) against the date the email was received, given below. If only a week \
+Friday ...) against the date the email was received, given below; when the email is \
+a forwarded or quoted message whose own date is given below, against that date. If \
+only a week \
 or month is given, use its first day and lower the confidence. null if no date \
 can be determined.
 
@@ -163,15 +168,20 @@ def _escape_email(text: str) -> str:
 def build_prompt(email: EmailInput, company_context: str | None = None) -> tuple[str, str]:
     """Return ``(system, user)`` messages for one email.
 
-    The received date anchors relative dates; known companies make names come
+    The received date anchors relative dates (a forwarded message's own date, when
+    known, anchors the words written in it); known companies make names come
     back canonical; the email sits inside ``<email>`` delimiters as data.
     """
     system = SYSTEM_PROMPT
     if company_context and company_context.strip():
         system += "\n\nKnown companies (canonical names):\n" + company_context.strip()
     received = email.received_at.isoformat() if email.received_at else "unknown"
+    written = ""
+    if email.quoted_date and email.quoted_date != email.received_at:
+        written = f"Forwarded message written: {email.quoted_date.isoformat()}\n"
     user = (
         f"Email received: {received}\n"
+        f"{written}"
         "Extract the collaboration record from this email.\n"
         f"<email>\n{_escape_email(email.text)}\n</email>"
     )

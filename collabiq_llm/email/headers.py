@@ -65,8 +65,15 @@ def correspondents_of_message(raw: bytes) -> tuple[str, tuple[str, ...]]:
 
 
 def _correspondents(raw: bytes, policy: Policy) -> tuple[list[str], list[str]]:
+    """Only From / To / Cc are turned into header objects (the last of each, as a
+    mail reader shows it): the default policy parses every header it is asked for,
+    and a delivered message carries dozens (Received, DKIM-Signature, ...)."""
     msg = BytesHeaderParser(policy=policy).parsebytes(raw)
-    headers = {k.lower(): str(v) for k, v in msg.items() if k.lower() in ("from", "to", "cc")}
+    headers = {}
+    for name in ("from", "to", "cc"):
+        values = msg.get_all(name)
+        if values:
+            headers[name] = str(values[-1])
     return _pick(headers, _FROM_KEYS), _pick(headers, _TO_KEYS)
 
 

@@ -172,3 +172,23 @@ def test_validation_snippet_is_short_and_redacted() -> None:
         parse_llm_output(data, email=EMAIL, provider="p")
     assert info.value.snippet is not None and len(info.value.snippet) <= 200
     assert "ctk-snippet-secret-123" not in info.value.snippet
+
+
+def test_a_forwarded_messages_own_date_reaches_the_model() -> None:
+    """Relative words in a forwarded message ("다음 주 목요일") count from the day it was
+    written, so every provider is told that date, not only the offline extractor."""
+    from collabiq_llm.email.parsing import parse_email
+
+    email = parse_email(
+        "From: Mun Sea <sea@waterwheel.example>\nTo: Team <team@waterwheel.example>\n"
+        "Subject: FW: kickoff\n\nFYI.\n\n---------- Forwarded message ---------\n"
+        "From: Tak Seon <seon@hanbit.ac.example>\nDate: Fri, Mar 6, 2026 at 4:20 PM\n"
+        "Subject: kickoff\nTo: Sogeumbyeol <contact@sogeumbyeol.example>\n\n"
+        "The joint research kickoff is next Thursday at 10 am.\n",
+        received_at=dt.date(2026, 3, 9),
+    )
+    system, user = build_prompt(email)
+    assert "Email received: 2026-03-09\nForwarded message written: 2026-03-06\n" in user
+    assert "forwarded or quoted message" in system
+    _, plain = build_prompt(EmailInput("hello", received_at=dt.date(2026, 3, 9)))
+    assert "Forwarded message written" not in plain

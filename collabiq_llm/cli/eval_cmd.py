@@ -96,7 +96,8 @@ def run_eval(
         companies = dataset_companies(dataset)
         if companies is None:
             notes.append(
-                f"no companies.toml next to {dataset}: the configured directory, no aliases"
+                f"no companies.toml next to {dataset}: extracted and scored with the "
+                "configured company directory (its aliases count as the same company)"
             )
         runner = EvalRunner(
             examples,

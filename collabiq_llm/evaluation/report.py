@@ -39,7 +39,8 @@ class EvalRun(BaseModel):
     """Everything ``collabiq llm eval`` measured, mode by mode."""
 
     dataset: str
-    companies_file: str | None
+    companies_file: str | None  # the set's own directory (None: the configured one)
+    scored_with: str | None = None  # the directory whose aliases the scoring used
     n_emails: int
     concurrency: int
     started_at: dt.datetime

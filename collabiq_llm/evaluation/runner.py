@@ -178,7 +178,10 @@ class EvalRunner:
         self.work_dir = work_dir
         self.api_keys = dict(api_keys or {})
         self.own_org = own_org
-        self.aliases = AliasTable.from_toml(self.companies_file) if self.companies_file else None
+        # scored with the directory the extraction uses (the set's own, else the configured
+        # one): a canonical name for a company the email spells another way is that company
+        directory = self.settings.companies_path()
+        self.aliases = AliasTable.from_toml(directory) if directory.is_file() else None
         self.on_mode_done: list[Callable[[ModeResult], None]] = []  # e.g. CLI progress lines
 
     # ---- providers -----------------------------------------------------
@@ -317,6 +320,7 @@ class EvalRunner:
         return EvalRun(
             dataset=self.dataset_name,
             companies_file=str(self.companies_file) if self.companies_file else None,
+            scored_with=str(self.settings.companies_path()) if self.aliases else None,
             n_emails=len(self.examples),
             concurrency=self.concurrency,
             started_at=started_at,

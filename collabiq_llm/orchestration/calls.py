@@ -175,7 +175,7 @@ async def prepare_providers(providers: list[LLMProvider]) -> None:
     already in flight and be counted in their latency (issue 13: "latency lies").
     """
     modules = [m for p in providers for m in getattr(p, "sdk_modules", ())]
-    if modules:
+    if any(m not in sys.modules for m in modules):  # else no thread hop: once per email
         await asyncio.to_thread(_import_all, modules)
     for provider in providers:
         with contextlib.suppress(Exception):  # a failure here resurfaces in the call

@@ -93,17 +93,45 @@ def test_without_keys_only_the_offline_extractor_runs(capsys: pytest.CaptureFixt
     assert any("no remote provider" in note for note in data["notes"])
 
 
-def test_dataset_without_companies_file_scores_without_aliases(
+def test_dataset_without_companies_file_scores_with_the_configured_directory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """An outsider's set has no companies.toml: the canonical name the extractor gives a
+    company of the configured directory must count as that company, however the label
+    spells it (an alias), and a name outside the directory must still count as wrong."""
+    from collabiq_llm.settings import default_config_dir
+
+    line = json.loads(DEFAULT_DATASET.read_text("utf-8").splitlines()[0])
+    text = "Subject: pilot\n\nWe start the pilot with 본봄 on 2025-11-03. Contact: Jane Kim"
+    rows = [
+        {
+            **line,
+            "id": "alias",
+            "text": text,
+            "tags": [],
+            "distractors": {},
+            "expected": {**line["expected"], "startup_name": "Bonbom"},
+        },
+        {
+            **line,
+            "id": "other",
+            "text": text,
+            "tags": [],
+            "distractors": {},
+            "expected": {**line["expected"], "startup_name": "Bonbom Labs"},
+        },
+    ]
     small = tmp_path / "set.jsonl"
-    small.write_text("\n".join(DEFAULT_DATASET.read_text("utf-8").splitlines()[:2]) + "\n")
+    small.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     assert (
         run_eval(small, strategy=None, compare=False, limit=None, concurrency=1, as_json=True) == 0
     )
     data = json.loads(capsys.readouterr().out)
     assert data["companies_file"] is None and data["n_emails"] == 2
-    assert any("companies.toml" in note for note in data["notes"])
+    assert data["scored_with"] == str(default_config_dir() / "companies.toml")
+    assert any("configured company directory" in note for note in data["notes"])
+    startup = data["modes"][0]["report"]["per_field"]["startup_name"]
+    assert startup["correct"] == 1, startup  # "본봄" = "Bonbom"; never = "Bonbom Labs"
 
 
 @pytest.mark.parametrize(

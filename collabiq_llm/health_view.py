@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from pydantic import BaseModel
-
-from collabiq_llm.state.costs import money, next_day, next_month
+from collabiq_llm.state.spend import money, next_day, next_month
 
 HEALTH_STATES = (
     "healthy",
@@ -39,7 +38,8 @@ HEALTH_STATES = (
 CANNOT_TAKE_CALLS = ("open", "rate_limited", "over_budget", "misconfigured")
 
 
-class HealthView(BaseModel):
+@dataclass(frozen=True)
+class HealthView:
     state: str
     until: dt.datetime | None = None  # when the state ends by itself (None: it does not)
     reason: str | None = None  # one line an operator can act on

@@ -23,21 +23,15 @@ from pydantic_settings import (
 
 from collabiq_llm.errors import ConfigurationError
 from collabiq_llm.redact import register_secret
+from collabiq_llm.routing import (  # noqa: F401  (re-exported)
+    BUILTIN_ORDER,
+    STRATEGIES,
+    STRATEGY_ALIASES,
+    normalise_strategy,
+)
 
 ProviderKind = Literal["gemini", "claude", "openai", "offline"]
 StructuredOutput = Literal["json_schema", "json_object", "tool", "prompt"]
-STRATEGIES: tuple[str, ...] = ("failover", "consensus", "best-match")
-STRATEGY_ALIASES: dict[str, str] = {"best_match": "best-match", "bestmatch": "best-match"}
-BUILTIN_ORDER: tuple[str, ...] = ("gemini", "claude", "openai")
-
-
-def normalise_strategy(name: str) -> str:
-    """Canonical strategy name; raises ``ValueError`` listing the valid choices."""
-    key = name.strip().lower()
-    key = STRATEGY_ALIASES.get(key, key)
-    if key not in STRATEGIES:
-        raise ValueError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
-    return key
 
 
 def default_config_dir() -> Path:

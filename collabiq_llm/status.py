@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from collabiq_llm.clock import utc_now
-from collabiq_llm.errors import ConfigurationError
-from collabiq_llm.health_view import HEALTH_STATES, HealthView, provider_health
 from collabiq_llm.providers.registry import remote_order
-from collabiq_llm.settings import Settings, normalise_strategy, provider_is_configured
-from collabiq_llm.state.api import (
-    CostTotals,
-    OrchestrationConfig,
-    ProviderSnapshot,
-    StateSnapshot,
-    StateStore,
-)
+from collabiq_llm.settings import Settings, provider_is_configured
+from collabiq_llm.state.api import OrchestrationConfig, StateSnapshot, StateStore
+from collabiq_llm.status_core import checked_values, ignored_warning, report_fields
 
-HEALTH_VALUES = HEALTH_STATES
+__all__ = ["build_status", "checked_orchestration", "current_status", "ignored_warning"]
 
 
 class ProviderStatus(BaseModel):
@@ -100,56 +92,6 @@ class StatusReport(BaseModel):
     pending_events: int = 0  # recorded but not yet in the shared state (queued or spooled)
 
 
-def health_of(
-    snap: ProviderSnapshot,
-    configured: bool,
-    *,
-    now: dt.datetime | None = None,
-    in_use: bool = False,
-    budget_daily: float | None = None,
-    budget_monthly: float | None = None,
-    missing_key_hint: str | None = None,
-) -> HealthView:
-    """The operator-facing health of one stored provider (see :mod:`collabiq_llm.health_view`)."""
-    return provider_health(
-        now=now or utc_now(),
-        configured=configured,
-        in_use=in_use,
-        breaker=snap.breaker,
-        breaker_reason=snap.breaker_reason,
-        next_try_at=snap.next_try_at,
-        calls=snap.calls,
-        consecutive_failures=snap.consecutive_failures,
-        failures_by_kind=snap.failures_by_kind,
-        spent_today=snap.spent_today_usd,
-        spent_month=snap.spent_month_usd,
-        budget_daily=budget_daily,
-        budget_monthly=budget_monthly,
-        not_before=getattr(snap, "not_before", None),  # persisted Retry-After, where stored
-        missing_key_hint=missing_key_hint,
-    )
-
-
-def _remaining(cfg, snap: ProviderSnapshot) -> float | None:
-    left = [
-        budget - spent
-        for budget, spent in (
-            (cfg.budget_daily_usd, snap.spent_today_usd),
-            (cfg.budget_monthly_usd, snap.spent_month_usd),
-        )
-        if budget is not None
-    ]
-    return round(max(0.0, min(left)), 8) if left else None
-
-
-def _per_email(totals: CostTotals | None) -> dict[str, Any]:
-    """Emails and cost per email from ledger totals (unknown when a price was unknown)."""
-    if totals is None or not totals.emails:
-        return {"emails": 0, "cost_per_email_usd": None}
-    known = None if totals.unpriced else round(totals.cost_usd / totals.emails, 8)
-    return {"emails": totals.emails, "cost_per_email_usd": known}
-
-
 def checked_orchestration(
     settings: Settings,
     saved: OrchestrationConfig,
@@ -162,29 +104,8 @@ def checked_orchestration(
     so both ignore the same values and ``set-strategy`` can repair them.
     """
     check = order or (lambda names: remote_order(settings, names))
-    bad: list[str] = []
-    strategy, providers = saved.strategy, saved.providers
-    if strategy:
-        try:
-            normalise_strategy(strategy)
-        except ValueError:
-            bad.append(f"strategy {strategy!r}")
-            strategy = None
-    if providers is not None:
-        try:
-            check(providers)
-        except ConfigurationError:
-            bad.append(f"providers {providers!r}")
-            providers = None
+    strategy, providers, bad = checked_values(saved.strategy, saved.providers, check)
     return saved.model_copy(update={"strategy": strategy, "providers": providers}), bad
-
-
-def ignored_warning(bad: list[str]) -> str:
-    """The one-line warning for saved values :func:`checked_orchestration` dropped."""
-    return (
-        f"collabiq: warning: ignoring the saved {' and '.join(bad)} (from set-strategy): "
-        "not valid; using the configured defaults (fix: collabiq llm set-strategy ...)\n"
-    )
 
 
 def build_status(
@@ -192,108 +113,14 @@ def build_status(
 ) -> StatusReport:
     """``orchestration``: the saved set-strategy values already checked by the caller."""
     snapshot: StateSnapshot = store.snapshot()
-    orch = orchestration or snapshot.orchestration
-    try:
-        strategy = normalise_strategy(orch.strategy) if orch.strategy else settings.strategy
-    except ValueError:  # an edited state file: the configured strategy is what runs
-        strategy = settings.strategy
-    try:
-        priority = remote_order(settings, orch.providers)
-    except ConfigurationError:
-        priority = []
-    if settings.offline_last_resort and "offline" in settings.providers:
-        priority = [*priority, "offline"]
-    rows: dict[str, ProviderStatus] = {}
-    now = utc_now()
-    for name, cfg in settings.providers.items():
-        snap = snapshot.providers.get(name, ProviderSnapshot())
-        configured = provider_is_configured(cfg)
-        view = health_of(
-            snap,
-            configured,
-            now=now,
-            in_use=name in priority,
-            budget_daily=cfg.budget_daily_usd,
-            budget_monthly=cfg.budget_monthly_usd,
-            missing_key_hint=(
-                "disabled" if not cfg.enabled else "set " + " or ".join(cfg.api_key_env)
-            ),
-        )
-        rows[name] = ProviderStatus(
-            health=view.state,
-            health_until=view.until,
-            health_reason=view.reason,
-            can_take_calls=view.can_take_calls,
-            spent_today_usd=round(snap.spent_today_usd, 8),
-            spent_month_usd=round(snap.spent_month_usd, 8),
-            budget_daily_usd=cfg.budget_daily_usd,
-            budget_monthly_usd=cfg.budget_monthly_usd,
-            budget_remaining_usd=_remaining(cfg, snap),
-            latency_window_ms=snap.latency_window_ms,
-            breaker=snap.breaker,
-            calls=snap.calls,
-            successes=snap.successes,
-            failures=snap.failures,
-            consecutive_failures=snap.consecutive_failures,
-            success_rate=snap.success_rate,
-            avg_latency_ms=snap.avg_latency_ms,
-            p95_latency_ms=snap.p95_latency_ms,
-            last_success=snap.last_success,
-            last_failure=snap.last_failure,
-            last_error=snap.last_error,
-            input_tokens=snap.input_tokens,
-            output_tokens=snap.output_tokens,
-            cost_usd=snap.cost_usd,
-            kind=cfg.kind,
-            model=cfg.model,
-            configured=configured,
-            next_try_at=snap.next_try_at,
-            breaker_reason=snap.breaker_reason,
-            failures_by_kind=snap.failures_by_kind,
-            p50_latency_ms=snap.p50_latency_ms,
-            hedges=snap.hedges,
-            cancelled=snap.cancelled,
-            p95_first_event_ms=snap.p95_first_event_ms,
-            not_before=snap.not_before,
-            **_per_email(snapshot.email_cost_by_provider.get(name)),
-        )
-    emails = snapshot.emails
-    lifetime = sum((p.cost_usd or 0.0) for p in snapshot.providers.values())
-    return StatusReport(
-        strategy=strategy,
-        priority=priority,
-        primary=priority[0] if priority else "offline",
-        state_dir=snapshot.location,
-        backend=snapshot.backend,
-        providers=rows,
-        totals=Totals(
-            emails=emails,
-            cost_usd=round(snapshot.total_cost_usd, 8),
-            cost_per_email_usd=(
-                round(snapshot.total_cost_usd / emails, 8)
-                if emails and not snapshot.unpriced_emails
-                else None
-            ),
-            unpriced_emails=snapshot.unpriced_emails,
-            by_strategy={
-                name: StrategyCost(**_per_email(totals), cost_usd=round(totals.cost_usd, 8))
-                for name, totals in snapshot.cost_by_strategy.items()
-            },
-            today_usd=round(sum(p.spent_today_usd for p in snapshot.providers.values()), 8),
-            month_usd=round(sum(p.spent_month_usd for p in snapshot.providers.values()), 8),
-            lifetime_usd=round(lifetime, 8),
-            outside_emails_usd=round(max(0.0, lifetime - snapshot.total_cost_usd), 8),
-        ),
-        thresholds={
-            "failure_threshold": settings.breaker.failure_threshold,
-            "cooldown_s": settings.breaker.cooldown_s,
-            "success_threshold": settings.breaker.success_threshold,
-            "similarity_threshold": settings.consensus.similarity_threshold,
-            "abstain_threshold": settings.consensus.abstain_threshold,
-        },
-        generated_at=now,
-        pending_events=snapshot.pending_events,
+    fields = report_fields(
+        settings,
+        snapshot,
+        orchestration or snapshot.orchestration,
+        utc_now(),
+        provider_is_configured,
     )
+    return StatusReport.model_validate(fields)
 
 
 def current_status() -> tuple[Settings, StateStore, StatusReport]:

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from collabiq_llm.errors import ConfigurationError
+from collabiq_llm.routing import provider_order
 from collabiq_llm.settings import (
-    BUILTIN_ORDER,
     ProviderConfig,
     Settings,
     provider_is_configured,
@@ -63,19 +63,10 @@ def remote_order(
     voter). Otherwise: gemini -> claude -> openai, then extra configured endpoints,
     each only if its key is available.
     """
-    names = explicit if explicit else list(settings.priority)
-    if names:
-        unknown = [n for n in names if n not in settings.providers]
-        if unknown:
-            raise ConfigurationError(
-                f"unknown provider(s) {', '.join(unknown)}; configured: "
-                f"{', '.join(settings.providers)}"
-            )
-        return [n for n in names if keep_offline or settings.providers[n].kind != "offline"]
-    extras = [n for n in settings.providers if n not in BUILTIN_ORDER]
-    ordered = [n for n in (*BUILTIN_ORDER, *extras) if n in settings.providers]
-    return [
-        n
-        for n in ordered
-        if settings.providers[n].kind != "offline" and provider_is_configured(settings.providers[n])
-    ]
+    return provider_order(
+        settings.providers,
+        settings.priority,
+        explicit,
+        provider_is_configured,
+        keep_offline=keep_offline,
+    )

@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 
 from collabiq_llm.settings import BreakerSettings
 from collabiq_llm.state.api import BreakerStateName, Permit, UtcDatetime
+from collabiq_llm.state.views import current, not_before, view  # noqa: F401  (re-exported)
 
 AUTH_KIND = "auth"
 
@@ -57,21 +58,6 @@ class BreakerState(BaseModel):
 
 def _secs(delta: dt.timedelta) -> int:
     return max(0, math.ceil(delta.total_seconds()))
-
-
-def current(state: BreakerState, now: dt.datetime) -> BreakerState:
-    """The state at ``now``: OPEN past its cooldown is HALF_OPEN; expired probe slots and an
-    expired ``not_before`` dropped."""
-    if state.not_before is not None and now >= state.not_before:
-        state = state.model_copy(update={"not_before": None})
-    if state.state == "open" and state.open_until is not None and now >= state.open_until:
-        update = {"state": "half_open", "half_open_successes": 0, "probes": {}}
-        return state.model_copy(update=update)
-    if state.state == "half_open" and state.probes:
-        live = {tok: exp for tok, exp in state.probes.items() if exp > now}
-        if len(live) != len(state.probes):
-            return state.model_copy(update={"probes": live})
-    return state
 
 
 def _release(state: BreakerState, token: str | None) -> BreakerState:
@@ -213,26 +199,3 @@ def record(
 def reset(state: BreakerState) -> BreakerState:
     """Close by hand (after fixing a key): clears failures, probes and any retry-after wait."""
     return BreakerState(trips=state.trips)
-
-
-def not_before(state: BreakerState, now: dt.datetime) -> dt.datetime | None:
-    """When the provider may be called again after a retry-after; None when it may now."""
-    return current(state, now).not_before
-
-
-def view(
-    state: BreakerState, cfg: BreakerSettings, now: dt.datetime
-) -> tuple[BreakerStateName, str | None, dt.datetime | None]:
-    """(state, reason, next_try_at) for status; ``next_try_at`` None means "may be tried now".
-
-    An OPEN breaker whose cooldown has passed is shown as HALF_OPEN, since the next
-    acquire will make it so.
-    """
-    s = current(state, now)
-    if s.state == "closed":
-        return "closed", None, None
-    if s.state == "open":
-        return "open", s.reason, s.open_until
-    if len(s.probes) >= cfg.half_open_max_probes:
-        return "half_open", s.reason, min(s.probes.values())
-    return "half_open", s.reason, None

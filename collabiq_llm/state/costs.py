@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +27,14 @@ from pydantic import BaseModel, Field
 
 from collabiq_llm.settings import Price
 from collabiq_llm.state.api import CostTotals, LedgerEntry
+from collabiq_llm.state.spend import (
+    day_key,
+    money,
+    month_key,
+    next_day,
+    next_month,
+    spent,
+)
 
 PER_TOKENS = 1_000_000
 KEEP_DAYS = 31
@@ -74,14 +81,6 @@ class Usage(BaseModel):
     monthly: dict[str, float] = Field(default_factory=dict)  # "YYYY-MM" (UTC) -> USD
 
 
-def day_key(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%d")
-
-
-def month_key(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y-%m")
-
-
 def _bump(buckets: dict[str, float], key: str, amount: float, keep: int) -> dict[str, float]:
     out = {**buckets, key: _money(buckets.get(key, 0.0) + amount)}
     return dict(sorted(out.items())[-keep:])
@@ -110,47 +109,6 @@ def add_usage(
     return usage.model_copy(update=update)
 
 
-def spent(usage: Usage, now: dt.datetime) -> tuple[float, float]:
-    """(today, this month) in USD, UTC calendar."""
-    return usage.daily.get(day_key(now), 0.0), usage.monthly.get(month_key(now), 0.0)
-
-
-def _next_day(now: dt.datetime) -> dt.datetime:
-    day = now.astimezone(dt.UTC).date() + dt.timedelta(days=1)
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-
-
-def _next_month(now: dt.datetime) -> dt.datetime:
-    utc = now.astimezone(dt.UTC)
-    year, month = (utc.year + 1, 1) if utc.month == 12 else (utc.year, utc.month + 1)
-    return dt.datetime(year, month, 1, tzinfo=dt.UTC)
-
-
-def money(value: float | None) -> str:
-    """USD with three significant digits and at least cents: $0.001, $0.0283, $5.00, $1,234.57.
-
-    A $0.001 budget must never be printed as "$0.00"."""
-    if value is None:
-        return "unknown"
-    if value == 0:
-        return "$0.00"
-    decimals = max(2, min(8, 2 - math.floor(math.log10(abs(value)))))
-    text = f"{value:,.{decimals}f}"
-    whole, _, frac = text.partition(".")
-    frac = frac.rstrip("0").ljust(2, "0")
-    return f"{'-' if value < 0 else ''}${whole.lstrip('-')}.{frac}"
-
-
-def next_day(now: dt.datetime) -> dt.datetime:
-    """00:00 UTC after ``now``: when a daily budget resets."""
-    return _next_day(now)
-
-
-def next_month(now: dt.datetime) -> dt.datetime:
-    """The first of next month, 00:00 UTC: when a monthly budget resets."""
-    return _next_month(now)
-
-
 def budget_refusal(
     usage: Usage, now: dt.datetime, daily_usd: float | None, monthly_usd: float | None
 ) -> tuple[str, dt.datetime] | None:
@@ -160,10 +118,10 @@ def budget_refusal(
         reason = (
             f"over monthly budget: {money(month)} spent of {money(monthly_usd)} this month (UTC)"
         )
-        return reason, _next_month(now)
+        return reason, next_month(now)
     if daily_usd is not None and today >= daily_usd:
         reason = f"over daily budget: {money(today)} spent of {money(daily_usd)} today (UTC)"
-        return reason, _next_day(now)
+        return reason, next_day(now)
     return None
 
 

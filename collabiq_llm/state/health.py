@@ -21,12 +21,16 @@ Decisions (why):
 
 from __future__ import annotations
 
-import math
-
 from pydantic import BaseModel, Field
 
 from collabiq_llm.redact import redact
 from collabiq_llm.state.api import CallEvent, UtcDatetime
+from collabiq_llm.state.views import (  # noqa: F401  (re-exported)
+    first_event_p95,
+    latency_summary,
+    percentile,
+    success_rate,
+)
 
 LATENCY_WINDOW = 200
 ERROR_MAX_CHARS = 200
@@ -92,32 +96,3 @@ def record(stats: HealthStats, event: CallEvent, window: int = LATENCY_WINDOW) -
         update["last_error"] = clean_error(event.error_message) or kind
         update["last_error_kind"] = kind
     return stats.model_copy(update=update)
-
-
-def success_rate(stats: HealthStats) -> float | None:
-    """Successes / calls, leaving out our own faults and lost races; None before any call."""
-    judged = stats.calls - stats.own_failures - stats.cancelled
-    return stats.successes / judged if judged > 0 else None
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (``q`` in 0..100) of ``values``; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
-def latency_summary(stats: HealthStats) -> tuple[float | None, float | None, float | None]:
-    """(mean, p50, p95) in ms over the latency window."""
-    window = stats.latencies_ms
-    if not window:
-        return None, None, None
-    mean = sum(window) / len(window)
-    return round(mean, 3), percentile(window, 50), percentile(window, 95)
-
-
-def first_event_p95(stats: HealthStats) -> float | None:
-    """p95 time to first event (ms) of recent streaming calls; None without any."""
-    return percentile(stats.first_event_ms, 95)

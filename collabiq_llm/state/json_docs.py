@@ -11,11 +11,12 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from collabiq_llm.settings import BreakerSettings
-from collabiq_llm.state import breaker, costs, health
+from collabiq_llm.state import costs
 from collabiq_llm.state.api import LedgerEntry, ProviderSnapshot
 from collabiq_llm.state.breaker import BreakerState
 from collabiq_llm.state.costs import EmailCosts, Usage
 from collabiq_llm.state.health import HealthStats
+from collabiq_llm.state.views import provider_fields
 
 
 class ProviderRecord(BaseModel):
@@ -39,40 +40,7 @@ def provider_snapshot(
     rec: ProviderRecord, breaker_cfg: BreakerSettings, now: dt.datetime
 ) -> ProviderSnapshot:
     """What status shows for one stored provider record (shared by both backends)."""
-    state, reason, next_try = breaker.view(rec.breaker, breaker_cfg, now)
-    stats = rec.health
-    mean, p50, p95 = health.latency_summary(stats)
-    usage = rec.usage
-    today, month = costs.spent(usage, now)
-    return ProviderSnapshot(
-        breaker=state,
-        breaker_reason=reason,
-        next_try_at=next_try,
-        calls=stats.calls,
-        successes=stats.successes,
-        failures=stats.failures,
-        failures_by_kind=dict(stats.failures_by_kind),
-        consecutive_failures=rec.breaker.consecutive_failures,
-        success_rate=health.success_rate(stats),
-        avg_latency_ms=mean,
-        p50_latency_ms=p50,
-        p95_latency_ms=p95,
-        p95_first_event_ms=health.first_event_p95(stats),
-        first_event_samples=len(stats.first_event_ms),
-        cancelled=stats.cancelled,
-        not_before=breaker.not_before(rec.breaker, now),
-        last_success=stats.last_success,
-        last_failure=stats.last_failure,
-        last_error=stats.last_error,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cost_usd=None if usage.unpriced_calls else usage.cost_usd,
-        unpriced_calls=usage.unpriced_calls,
-        hedges=stats.hedges,
-        spent_today_usd=today,
-        spent_month_usd=month,
-        latency_window_ms=list(stats.latencies_ms),
-    )
+    return ProviderSnapshot(**provider_fields(rec, breaker_cfg, now))
 
 
 def add_email_in_place(doc: EmailCosts, entry: LedgerEntry) -> None:

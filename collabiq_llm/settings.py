@@ -22,6 +22,13 @@ from pydantic_settings import (
 )
 
 from collabiq_llm.errors import ConfigurationError
+from collabiq_llm.paths import (  # noqa: F401  (re-exported)
+    default_config_dir,
+    default_home,
+    dotenv_files,
+    resolve_home,
+    user_config_path,
+)
 from collabiq_llm.redact import register_secret
 from collabiq_llm.routing import (  # noqa: F401  (re-exported)
     BUILTIN_ORDER,
@@ -32,22 +39,6 @@ from collabiq_llm.routing import (  # noqa: F401  (re-exported)
 
 ProviderKind = Literal["gemini", "claude", "openai", "offline"]
 StructuredOutput = Literal["json_schema", "json_object", "tool", "prompt"]
-
-
-def default_config_dir() -> Path:
-    """Where the shipped defaults live: inside the wheel, or ``config/`` in a checkout."""
-    packaged = Path(__file__).parent / "_config"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "config"
-
-
-def default_home() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "collabiq"
-
-
-def resolve_home() -> Path:
-    raw = os.environ.get("COLLABIQ_HOME")
-    return Path(raw).expanduser() if raw else default_home()
 
 
 class ProviderConfig(BaseModel):
@@ -135,11 +126,6 @@ class CostSettings(BaseModel):
     ledger_max_bytes: int = Field(5_000_000, ge=10_000)
 
 
-def user_config_path() -> Path:
-    raw = os.environ.get("COLLABIQ_CONFIG")
-    return Path(raw).expanduser() if raw else resolve_home() / "config.toml"
-
-
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
@@ -203,6 +189,11 @@ def unknown_keys(config: dict[str, Any]) -> list[tuple[str, str | None]]:
 _WARNED: set[tuple[str, str]] = set()
 
 
+def warned_about_keys() -> bool:
+    """Whether this process warned about an unknown setting (see ``warn_unknown_keys``)."""
+    return bool(_WARNED)
+
+
 def warn_unknown_keys(config: dict[str, Any], where: str) -> None:
     import sys
 
@@ -224,12 +215,6 @@ def _toml_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource
         _read_toml(path)
     warn_unknown_keys(_read_toml(files[-1]), str(files[-1]))
     return TomlConfigSettingsSource(settings_cls, toml_file=files, deep_merge=True)
-
-
-def dotenv_files() -> tuple[Path, Path]:
-    """``.env`` files, lowest precedence first: ``$COLLABIQ_HOME/.env``, then ``./.env``.
-    Both settings (``COLLABIQ_*``) and API keys are read from both, the same way."""
-    return (resolve_home() / ".env", Path(".env"))
 
 
 class Settings(BaseSettings):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -135,4 +136,18 @@ def current_status() -> tuple[Settings, StateStore, StatusReport]:
     saved, bad = checked_orchestration(settings, store.get_orchestration())
     if bad:
         sys.stderr.write(ignored_warning(bad))
-    return settings, store, build_status(settings, store, saved)
+    report = build_status(settings, store, saved)
+    _remember_settings(settings, store)
+    return settings, store, report
+
+
+def _remember_settings(settings: Settings, store: StateStore) -> None:
+    """Leave the validated settings for the next ``status --json`` (``status_fast``): only
+    for the JSON store, and only when building them warned about nothing (a warning must
+    be repeated on every run, so that run needs the full path)."""
+    from collabiq_llm.settings import warned_about_keys
+    from collabiq_llm.status_fast import settings_memo, write_memo
+
+    if getattr(store, "backend", None) != "json" or settings.state_url or warned_about_keys():
+        return
+    write_memo(settings_memo(settings, Path(store.state_dir), provider_is_configured))

@@ -208,7 +208,7 @@ def report_fields(
         for name, cfg in settings.providers.items()
     }
     stored = snapshot.providers.values()
-    lifetime = sum((p.cost_usd or 0.0) for p in stored)
+    lifetime = float(sum((p.cost_usd or 0.0) for p in stored))  # float even when empty
     emails = snapshot.emails
     by_strategy = {}
     for name, totals in snapshot.cost_by_strategy.items():
@@ -235,8 +235,8 @@ def report_fields(
             ),
             "unpriced_emails": snapshot.unpriced_emails,
             "by_strategy": by_strategy,
-            "today_usd": round(sum(p.spent_today_usd for p in stored), 8),
-            "month_usd": round(sum(p.spent_month_usd for p in stored), 8),
+            "today_usd": round(float(sum(p.spent_today_usd for p in stored)), 8),
+            "month_usd": round(float(sum(p.spent_month_usd for p in stored)), 8),
             "lifetime_usd": round(lifetime, 8),
             "outside_emails_usd": round(max(0.0, lifetime - snapshot.total_cost_usd), 8),
         },

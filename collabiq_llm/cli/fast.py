@@ -79,9 +79,15 @@ def route(argv: list[str]) -> Callable[[], int] | None:
         options[STATUS_FLAGS[flag]] = True
 
     def status() -> int:
+        state.debug = state.debug or debug
+        if options["as_json"] and not options["detailed"]:  # no table: maybe no pydantic
+            from collabiq_llm.status_fast import run
+
+            code = run(check=options["check"])
+            if code is not None:
+                return code
         from collabiq_llm.cli.status_cmd import run_status
 
-        state.debug = state.debug or debug
         return run_status(**options)
 
     return status

@@ -120,7 +120,7 @@ def run_status(*, detailed: bool, as_json: bool, check: bool = False) -> int:
     if as_json:
         print_json(json.loads(report.model_dump_json()))
     if check:
-        return _check(report)
+        return check_report(report)
     if as_json:
         return int(ExitCode.OK)
     from rich.markup import escape
@@ -185,7 +185,8 @@ def run_status(*, detailed: bool, as_json: bool, check: bool = False) -> int:
     return int(ExitCode.OK)
 
 
-def _check(report) -> int:
+def check_report(report) -> int:
+    """``--check``: each provider that cannot take calls on stderr; exit 3 if any."""
     from collabiq_llm.cli.output import err_console_print
 
     failing = check_failures(report)

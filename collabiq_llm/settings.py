@@ -189,9 +189,9 @@ def unknown_keys(config: dict[str, Any]) -> list[tuple[str, str | None]]:
 _WARNED: set[tuple[str, str]] = set()
 
 
-def warned_about_keys() -> bool:
-    """Whether this process warned about an unknown setting (see ``warn_unknown_keys``)."""
-    return bool(_WARNED)
+def has_unknown_keys() -> bool:
+    """Whether the user's config file holds a setting nothing reads (warned on every run)."""
+    return bool(unknown_keys(_read_toml(user_config_path())))
 
 
 def warn_unknown_keys(config: dict[str, Any], where: str) -> None:

@@ -145,9 +145,9 @@ def _remember_settings(settings: Settings, store: StateStore) -> None:
     """Leave the validated settings for the next ``status --json`` (``status_fast``): only
     for the JSON store, and only when building them warned about nothing (a warning must
     be repeated on every run, so that run needs the full path)."""
-    from collabiq_llm.settings import warned_about_keys
+    from collabiq_llm.settings import has_unknown_keys
     from collabiq_llm.status_fast import settings_memo, write_memo
 
-    if getattr(store, "backend", None) != "json" or settings.state_url or warned_about_keys():
+    if getattr(store, "backend", None) != "json" or settings.state_url or has_unknown_keys():
         return
     write_memo(settings_memo(settings, Path(store.state_dir), provider_is_configured))

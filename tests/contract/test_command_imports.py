@@ -167,3 +167,20 @@ def test_shell_completion_calls_go_to_typer(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv(COMPLETE_VAR, "complete_bash")
     for argv in (["--help"], ["--version"], ["llm", "status", "--json"]):
         assert route(argv) is None
+
+
+@pytest.mark.parametrize("flags", [["--json"], ["--json", "--check"]])
+def test_status_json_loads_no_pydantic_once_settings_were_validated(
+    flags: list[str], tmp_path: Path
+) -> None:
+    """The first run validates the settings (pydantic) and leaves them for the next runs
+    (``status_fast``), which then load no pydantic, typer or rich and print the same."""
+    first = run_command(["llm", "status", *flags], tmp_path)
+    again = run_command(["llm", "status", *flags], tmp_path)
+    assert "pydantic" in first["modules"]
+    assert _loaded(again["modules"], ("pydantic", "pydantic_settings", "rich", *TYPER)) == []
+    assert (again["code"], again["stderr"]) == (first["code"], first["stderr"])
+    drop = {"generated_at"}
+    as_first = {k: v for k, v in json.loads(first["stdout"]).items() if k not in drop}
+    as_again = {k: v for k, v in json.loads(again["stdout"]).items() if k not in drop}
+    assert as_again == as_first

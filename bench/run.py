@@ -46,6 +46,11 @@ BENCHES: tuple[tuple[str, str], ...] = (
     ("accuracy", "bench.bench_accuracy"),
 )
 NOTES = (
+    "- **Start-up**: `status --json` reads a state folder filled through the real store "
+    "(three providers with full latency windows, 300 emails of costs). The headline is "
+    "how monitoring runs it: an earlier run validated the settings, so no pydantic loads "
+    "(`collabiq_llm/status_fast.py`); the next row is the first run after a settings "
+    "change (memo removed before each run), which validates them with pydantic-settings.",
     "- **Orchestrator overhead**: the headline row includes the JSON store's work per "
     "extraction (group-committed as in production: one locked, fsync'd write per file per "
     "second, failures written at once); the tmpfs and in-memory rows show how much of it is "

@@ -41,7 +41,7 @@ from collabiq_llm.paths import default_config_dir, dotenv_files, resolve_home, u
 MEMO_VERSION = 1
 STATE_SCHEMA = 1  # ``state.json_store.SCHEMA``
 SPOOL_DIR = "pending"  # ``state.pending.SPOOL_DIR``
-STATE_FILES = ("health.json", "costs.json", "orchestration.json")
+SETTINGS_CODE = ("settings.py", "paths.py", "routing.py")  # what Settings() runs
 
 
 class Unsure(Exception):
@@ -270,7 +270,7 @@ def fingerprint(key_envs: list[str], companies_file: str | None) -> str:
         sorted((k, v) for k, v in env.items() if k.upper().startswith("COLLABIQ_")),
         [env.get("HOME"), env.get("XDG_STATE_HOME"), os.getcwd(), _uid()],
         [key_state(env.get(name)) for name in key_envs],
-        _file_digest(Path(__file__).with_name("settings.py")),
+        [_file_digest(Path(__file__).with_name(name)) for name in SETTINGS_CODE],
         [
             (str(path), _file_digest(path))
             for path in (
@@ -289,8 +289,9 @@ def _uid() -> int | None:
     return getuid() if getuid else None
 
 
-def memo_path() -> Path:
-    return resolve_home() / "cache" / "status-settings.json"
+def memo_path(home: Path | None = None) -> Path:
+    """Where the validated settings are kept: ``$COLLABIQ_HOME/cache`` (a cache: deletable)."""
+    return (home or resolve_home()) / "cache" / "status-settings.json"
 
 
 def settings_memo(settings: Any, state_dir: Path, is_configured: Callable[[Any], bool]) -> dict:
@@ -405,8 +406,10 @@ def report(now: dt.datetime) -> tuple[dict[str, Any], list[str]]:
     return fields, bad
 
 
-def run(*, check: bool) -> int | None:
-    """Print ``status --json`` (``check``: and judge it); ``None``: run the full path."""
+def run(*, as_json: bool = True, check: bool = False) -> int | None:
+    """``status --json`` and/or ``--check`` as the full path answers them (the JSON object
+    on stdout; ``check``: each provider that cannot take calls on stderr, exit 3 if any);
+    ``None``: run the full path."""
     from collabiq_llm.clock import utc_now
 
     try:
@@ -418,7 +421,8 @@ def run(*, check: bool) -> int | None:
 
     if bad:
         sys.stderr.write(ignored_warning(bad))
-    print_json(json_ready(fields))
+    if as_json:
+        print_json(json_ready(fields))
     if not check:
         return int(ExitCode.OK)
     from collabiq_llm.cli.status_cmd import check_report

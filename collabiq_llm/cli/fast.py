@@ -80,10 +80,11 @@ def route(argv: list[str]) -> Callable[[], int] | None:
 
     def status() -> int:
         state.debug = state.debug or debug
-        if options["as_json"] and not options["detailed"]:  # no table: maybe no pydantic
+        wants_table = options["detailed"] or not (options["as_json"] or options["check"])
+        if not wants_table:  # the table needs the full path; the rest maybe no pydantic
             from collabiq_llm.status_fast import run
 
-            code = run(check=options["check"])
+            code = run(as_json=options["as_json"], check=options["check"])
             if code is not None:
                 return code
         from collabiq_llm.cli.status_cmd import run_status

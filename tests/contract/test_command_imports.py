@@ -169,7 +169,7 @@ def test_shell_completion_calls_go_to_typer(monkeypatch: pytest.MonkeyPatch) -> 
         assert route(argv) is None
 
 
-@pytest.mark.parametrize("flags", [["--json"], ["--json", "--check"]])
+@pytest.mark.parametrize("flags", [["--json"], ["--json", "--check"], ["--check"]])
 def test_status_json_loads_no_pydantic_once_settings_were_validated(
     flags: list[str], tmp_path: Path
 ) -> None:
@@ -180,6 +180,9 @@ def test_status_json_loads_no_pydantic_once_settings_were_validated(
     assert "pydantic" in first["modules"]
     assert _loaded(again["modules"], ("pydantic", "pydantic_settings", "rich", *TYPER)) == []
     assert (again["code"], again["stderr"]) == (first["code"], first["stderr"])
+    if "--json" not in flags:
+        assert first["stdout"] == again["stdout"] == ""
+        return
     drop = {"generated_at"}
     as_first = {k: v for k, v in json.loads(first["stdout"]).items() if k not in drop}
     as_again = {k: v for k, v in json.loads(again["stdout"]).items() if k not in drop}

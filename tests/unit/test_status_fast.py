@@ -368,7 +368,7 @@ def test_state_it_cannot_vouch_for_goes_to_the_full_path(damage: Any) -> None:
     state_dir = Settings().state_dir
     state_dir.mkdir(parents=True, exist_ok=True)
     damage(state_dir)
-    assert fast.run(check=False) is None
+    assert fast.run(as_json=True) is None
 
 
 def test_an_unknown_setting_is_warned_about_on_every_run(
@@ -377,3 +377,32 @@ def test_an_unknown_setting_is_warned_about_on_every_run(
     (isolated_home / "config.toml").write_text("failure_treshold = 3\n")
     _memo()
     assert not fast.memo_path().exists()  # so the next run takes the full path and warns
+
+
+def test_check_fails_the_same_way_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from collabiq_llm.cli.status_cmd import check_report
+
+    monkeypatch.setenv("GEMINI_API_KEY", "AIzaSy-test-key-0123456789012345")
+    s = Settings()
+    store = JsonStateStore(s.state_dir, s.breaker, cost=s.cost)
+    for _ in range(2):  # an auth failure opens the breaker at once: misconfigured
+        store.record_call(
+            CallEvent(
+                provider="gemini",
+                model="m",
+                ok=False,
+                at=dt.datetime.now(dt.UTC),
+                error_kind="auth",
+                error_message="401 API key not valid",
+            )
+        )
+    store.flush()
+    _, _, report = current_status()  # the full path, which also leaves the memo
+    capsys.readouterr()
+    full = check_report(report)
+    full_err = capsys.readouterr().err
+    assert full == 3 and "gemini: misconfigured" in full_err
+    assert fast.run(as_json=False, check=True) == full
+    assert capsys.readouterr().err == full_err

@@ -55,13 +55,52 @@ def correspondents_of_message(raw: bytes) -> tuple[str, tuple[str, ...]]:
     fails the email simply has no known correspondents; it is never an error.
     """
     try:
+        plain = _plain_address_headers(raw)
+    except Exception:  # e.g. not UTF-8: the full parser decides
+        plain = None
+    if plain is not None:
+        return _first_and_rest(_pick(plain, _FROM_KEYS), _pick(plain, _TO_KEYS))
+    try:
         senders, recipients = _correspondents(raw, default_policy)
     except Exception:
         try:
             senders, recipients = _correspondents(raw, compat32)
         except Exception:
             return "", ()
+    return _first_and_rest(senders, recipients)
+
+
+def _first_and_rest(senders: list[str], recipients: list[str]) -> tuple[str, tuple[str, ...]]:
     return (senders[0] if senders else ""), tuple(recipients)
+
+
+# One mailbox the full parser would hand back unchanged: a plain name (no comment,
+# quoting, encoded word, group, domain literal or dot, which it rewrites) before
+# <local@domain>, or a bare local@domain.
+_PLAIN_MAILBOX = re.compile(
+    r"[^()\"\\;:\[\].<>@,=]*<[^<>@\s(),;:\"\\]+@[^<>@\s(),;:\"\\]+>"
+    r"|[^<>@\s(),;:\"\\\[\]]+@[^<>@\s(),;:\"\\\[\]]+"
+)
+
+
+def _plain_address_headers(raw: bytes) -> dict[str, str] | None:
+    """From / To / Cc as they stand, when every one is a plain "Name <addr>" list that
+    the standard library's full header parser (several times slower: it builds a
+    token tree for each) would hand back unchanged; None when any needs that parser.
+
+    ``tests/unit/test_email_headers_fast.py`` checks both give the same correspondents."""
+    msg = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    headers: dict[str, str] = {}
+    for name, value in msg.raw_items():
+        key = name.lower()
+        if key not in ("from", "to", "cc"):
+            continue
+        text = value.encode("ascii", "surrogateescape").decode("utf-8")
+        text = " ".join(text.split())
+        if not all(_PLAIN_MAILBOX.fullmatch(box.strip()) for box in text.split(",")):
+            return None
+        headers[key] = text
+    return headers
 
 
 def _correspondents(raw: bytes, policy: Policy) -> tuple[list[str], list[str]]:

@@ -148,8 +148,8 @@ def _from_message(raw: bytes) -> tuple[CleanBody, str | None, dt.date | None]:
 def _read_message(raw: bytes) -> tuple[CleanBody, str | None, dt.date | None]:
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
-    subject = strip_subject_prefix(str(msg.get("subject") or "")) or None
-    raw_subject = str(msg.get("subject") or "")
+    raw_subject = str(msg.get("subject") or "")  # each get() parses the header again
+    subject = strip_subject_prefix(raw_subject) or None
     cleaned = clean_body(_message_body(msg), raw_subject)
     date = _header_date(msg)
     attached = _attached_message(msg)

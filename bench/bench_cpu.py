@@ -8,6 +8,8 @@ alternating, in the same run. CPU = user + system time of the child (``getrusage
 Per email = (CPU of a 3N-email run − CPU of an N-email run) / 2N: every one-off cost
 (interpreter, imports, SDK import, client and connection set-up, the company
 directory) is in both runs and cancels out; what is left is the steady per-email work.
+Each ratio is the median over repetitions of the ratio within one repetition (whose
+runs alternate, so they share the machine's load).
 The figure is our per-email CPU as a multiple of the bare ``google-genai`` loop's
 (``bench/sdk_loop.py``) making the same kind of call: collabiq streams by default
 (``stream = true``, so a hang is told from a slow answer by the first event), and the
@@ -55,7 +57,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     from collabiq_llm.prompt import OUTPUT_SCHEMA, SYSTEM_PROMPT
 
     n = 50 if quick else 300  # start-up varies by tens of ms: spread it over 2N emails
-    reps = 1 if quick else 3
+    reps = 1 if quick else 5
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="collabiq-cpu-")))
         url, key = stack.enter_context(standalone_emulator("gemini"))
@@ -101,9 +103,17 @@ def run(quick: bool = False) -> dict[str, Any]:
                 into.append((runs[kind, "big"] - runs[kind, "small"]) / (2 * n))
     ours_ms, bare_ms = median(ours) * 1000, median(bare) * 1000
     stream_ms, ours_plain_ms = median(bare_stream) * 1000, median(ours_plain) * 1000
-    ratio = ours_ms / stream_ms if stream_ms > 0 else None
-    plain_ratio = ours_ms / bare_ms if bare_ms > 0 else None
-    both_plain_ratio = ours_plain_ms / bare_ms if bare_ms > 0 else None
+
+    def paired(top: list[float], bottom: list[float]) -> list[float]:
+        """Ratio within each repetition (its runs alternate, so they share the load)."""
+        return [round(a / b, 3) for a, b in zip(top, bottom, strict=True) if b > 0]
+
+    per_rep = {
+        "stream": paired(ours, bare_stream),
+        "plain": paired(ours_plain, bare),
+        "stream_vs_plain": paired(ours, bare),
+    }
+    ratio, both_plain_ratio, plain_ratio = (median(v) if v else None for v in per_rep.values())
     return {
         "benchmark": "client_cpu",
         "emails": [n, 3 * n],
@@ -113,6 +123,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "ours_no_stream_cpu_ms_per_email": round(ours_plain_ms, 3),
         "bare_sdk_cpu_ms_per_email": round(bare_ms, 3),
         "bare_sdk_stream_cpu_ms_per_email": round(stream_ms, 3),
+        "ratios_per_repetition": per_rep,
         "rows": [
             row(
                 f"Batch client CPU per email (`extract --jsonl -n {CONCURRENCY}`, {3 * n} vs {n})",

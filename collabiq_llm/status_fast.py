@@ -215,7 +215,7 @@ def read_doc(path: Path, shape: dict[str, Any]) -> SimpleNamespace:
 
 def read_snapshot(state_dir: Path, breaker: Any, now: dt.datetime) -> SimpleNamespace:
     """Health, costs and the saved set-strategy values of a JSON state folder."""
-    from collabiq_llm.state.views import provider_fields
+    from collabiq_llm.state.views import provider_fields, snapshot_fields
 
     if (state_dir / SPOOL_DIR).exists():  # spooled events are applied by the full path
         raise Unsure("spooled events")
@@ -226,18 +226,8 @@ def read_snapshot(state_dir: Path, breaker: Any, now: dt.datetime) -> SimpleName
         name: SimpleNamespace(**provider_fields(rec, breaker, now))
         for name, rec in health.providers.items()
     }
-    return SimpleNamespace(
-        backend="json",
-        location=str(state_dir),
-        providers=providers,
-        emails=costs.emails,
-        total_cost_usd=costs.total_cost_usd,
-        unpriced_emails=costs.unpriced_emails,
-        cost_by_strategy=dict(costs.by_strategy),
-        email_cost_by_provider=dict(costs.by_provider),
-        orchestration=orchestration,
-        pending_events=0,
-    )
+    fields = snapshot_fields("json", str(state_dir), providers, costs, orchestration)
+    return SimpleNamespace(**fields, pending_events=0)
 
 
 # -- the settings memo -----------------------------------------------------------------------

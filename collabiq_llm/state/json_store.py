@@ -75,6 +75,7 @@ from collabiq_llm.state.json_docs import (
 )
 from collabiq_llm.state.jsonfile import CorruptFile, JsonFile, append_line, notify
 from collabiq_llm.state.pending import Batch, QueuedCall, SpoolDir, remember
+from collabiq_llm.state.views import snapshot_fields
 
 SCHEMA = 1
 LEDGER_KEEP = 3
@@ -348,15 +349,13 @@ class JsonStateStore(GroupCommit):
             }
             queued = sum(len(b) for b in self._unwritten())
             snap = StateSnapshot(
-                backend=self.backend,
-                location=str(self.state_dir),
-                providers=providers,
-                emails=totals.emails,
-                total_cost_usd=totals.total_cost_usd,
-                unpriced_emails=totals.unpriced_emails,
-                cost_by_strategy=dict(totals.by_strategy),
-                email_cost_by_provider=dict(totals.by_provider),
-                orchestration=self.get_orchestration(),
+                **snapshot_fields(
+                    self.backend,
+                    str(self.state_dir),
+                    providers,
+                    totals,
+                    self.get_orchestration(),
+                )
             )
         spooled = self.spool.count_events() if self.spool.path.exists() else 0
         snap.pending_events = queued + spooled

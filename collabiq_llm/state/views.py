@@ -133,3 +133,20 @@ def provider_fields(rec: Any, breaker_cfg: Any, now: dt.datetime) -> dict[str, A
         "spent_month_usd": month,
         "latency_window_ms": list(stats.latencies_ms),
     }
+
+
+def snapshot_fields(
+    backend: str, location: str, providers: dict[str, Any], costs: Any, orchestration: Any
+) -> dict[str, Any]:
+    """The fields of a ``StateSnapshot`` of the JSON store, from its parsed documents."""
+    return {
+        "backend": backend,
+        "location": location,
+        "providers": providers,
+        "emails": costs.emails,
+        "total_cost_usd": costs.total_cost_usd,
+        "unpriced_emails": costs.unpriced_emails,
+        "cost_by_strategy": dict(costs.by_strategy),
+        "email_cost_by_provider": dict(costs.by_provider),
+        "orchestration": orchestration,
+    }

@@ -275,10 +275,11 @@ def test_retry_after_counts_from_the_error_not_from_later_retries(
 ) -> None:
     """Round 2 retries a rate-limited provider once its retry-after has passed.
 
-    Gemini answers 429 with ``retry-after-ms: 500`` at t ≈ 0, then recovers; Claude
-    fails slowly (503 after 0.4 s, twice). Gemini is due at ≈ 0.5 s, i.e. right after
-    Claude's second failure (≈ 0.8 s) — not 0.5 s after that, as when the wait was
-    re-counted from the end of every retry pass.
+    Gemini answers 429 with ``retry-after-ms: 800`` at t ≈ 0, then recovers; Claude
+    fails slowly (503 after 0.5 s, twice). Gemini is due at ≈ 0.8 s, i.e. after Claude's
+    first failure (≈ 0.5 s: 0.3 s of slack for a loaded machine) and before its second
+    (≈ 1.0 s) — not 0.8 s after that, as when the wait was re-counted from the end of
+    every retry pass.
     """
     gem_emu, claude_emu = trio["gemini"], trio["claude"]
     gemini, claude = remote(gem_emu), remote(claude_emu)
@@ -289,8 +290,8 @@ def test_retry_after_counts_from_the_error_not_from_later_retries(
         await warm_up(gemini, claude)
         gem_emu.reset()
         claude_emu.reset()
-        gem_emu.enqueue(Behaviour.status(429, retry_after_ms=500), Behaviour.ok())
-        claude_emu.set_default(Behaviour.status(503, latency_s=0.4))
+        gem_emu.enqueue(Behaviour.status(429, retry_after_ms=800), Behaviour.ok())
+        claude_emu.set_default(Behaviour.status(503, latency_s=0.5))
         return await orch.aextract(SAMPLE_EMAIL)
 
     result = run_in_loop(orch, body)
@@ -304,11 +305,11 @@ def test_retry_after_counts_from_the_error_not_from_later_retries(
         ("gemini", "success", None),
     ]
     first, retry = (r.time for r in gem_emu.requests)
-    assert retry - first >= 0.5  # retry-after honoured
-    # Claude's two slow failures (≥ 0.8 s) outlast Gemini's 0.5 s, so the strategy may at
-    # most wait out what is left of it once (< 0.1 s): re-counting the retry-after from
-    # the end of a pass would ask the injected sleep for another ≈ 0.5 s
-    assert all(wait < 0.5 - 0.4 for wait in sleep.waits), sleep.waits
+    assert retry - first >= 0.8  # retry-after honoured
+    # Claude's two slow failures (≥ 1.0 s) outlast Gemini's 0.8 s, so the strategy may at
+    # most wait out what is left of it once (< 0.3 s): re-counting the retry-after from
+    # the end of a pass would ask the injected sleep for another ≈ 0.8 s
+    assert all(wait < 0.8 - 0.5 for wait in sleep.waits), sleep.waits
 
 
 def test_hand_written_prices_are_the_configured_ones() -> None:

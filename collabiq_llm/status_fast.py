@@ -10,7 +10,7 @@ neither. It computes the report with the same functions as the full path
   ``Settings()`` reads: the config and ``.env`` files' bytes, every ``COLLABIQ_*``
   variable, ``HOME`` / ``XDG_STATE_HOME``, the working folder, the code of
   ``settings.py``, and whether each provider's key variable is set (never its value).
-  Any difference and the memo is not used;
+  Any difference (or an edit of the memo itself) and the memo is not used;
 * **the state files**, read fresh on every call and checked field by field against the
   shapes of the state models (:data:`HEALTH_DOC`, ...).
 
@@ -300,7 +300,7 @@ def settings_memo(settings: Any, state_dir: Path, is_configured: Callable[[Any],
     }
     key_envs = sorted({name for cfg in providers.values() for name in cfg["api_key_env"]})
     companies = str(settings.companies_file) if settings.companies_file else None
-    return {
+    memo = {
         "fingerprint": fingerprint(key_envs, companies),
         "key_envs": key_envs,
         "companies_file": companies,
@@ -322,6 +322,13 @@ def settings_memo(settings: Any, state_dir: Path, is_configured: Callable[[Any],
             },
         },
     }
+    return {**memo, "content": _content_digest(memo)}
+
+
+def _content_digest(memo: dict) -> str:
+    """Of the memo itself: an edited or damaged memo is never believed."""
+    body = {k: v for k, v in memo.items() if k != "content"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def write_memo(memo: dict) -> None:
@@ -346,6 +353,8 @@ def _namespace(value: Any) -> Any:
 def read_memo() -> tuple[SimpleNamespace, Path]:
     """(settings, state folder) from a memo whose fingerprint matches, or ``Unsure``."""
     memo = json.loads(memo_path().read_text(encoding="utf-8"))
+    if memo["content"] != _content_digest(memo):
+        raise Unsure("the memo was edited")
     if memo["fingerprint"] != fingerprint(memo["key_envs"], memo["companies_file"]):
         raise Unsure("settings changed since the memo")
     raw = memo["settings"]

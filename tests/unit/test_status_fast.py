@@ -406,3 +406,13 @@ def test_check_fails_the_same_way_on_both_paths(
     assert full == 3 and "gemini: misconfigured" in full_err
     assert fast.run(as_json=False, check=True) == full
     assert capsys.readouterr().err == full_err
+
+
+def test_an_edited_memo_is_not_believed() -> None:
+    _memo()
+    path = fast.memo_path()
+    memo = json.loads(path.read_text("utf-8"))
+    memo["settings"]["strategy"] = "consensus"
+    path.write_text(json.dumps(memo))
+    with pytest.raises(fast.Unsure, match="edited"):
+        fast.report(T0)

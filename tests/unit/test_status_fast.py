@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
@@ -175,7 +175,8 @@ def test_parse_never_disagrees_with_pydantic(data: st.DataObject) -> None:
 KINDS = [None, "server", "timeout", "rate_limit", "auth", "bad_request", "invalid_output"]
 event = st.fixed_dictionaries(
     {
-        "provider": st.sampled_from(["gemini", "claude", "openai"]),
+        # mostly one provider, so runs of failures open its breaker
+        "provider": st.sampled_from(["gemini", "gemini", "gemini", "claude", "openai"]),
         "ok": st.booleans(),
         "kind": st.sampled_from(KINDS),
         "minutes": st.integers(0, 120),
@@ -252,13 +253,38 @@ def _full(now: dt.datetime) -> dict[str, Any]:
     return json.loads(StatusReport.model_validate(fields).model_dump_json())
 
 
+def _failures(n: int, kind: str, cost: float | None = 0.0) -> list[dict]:
+    base = {
+        "provider": "gemini",
+        "ok": False,
+        "kind": kind,
+        "minutes": 119,
+        "latency": 5.0,
+        "first_event": None,
+        "tokens": 10,
+        "cost": cost,
+        "retry_after": 30.0,
+        "hedge": False,
+    }
+    return [base] * n
+
+
+KEYS = {"GEMINI_API_KEY", "ANTHROPIC_API_KEY"}
+
+
+@example(events=_failures(5, "server"), emails=[], later=1, saved=None, budgets=False, keys=KEYS)
+@example(events=_failures(5, "server"), emails=[], later=61, saved=None, budgets=False, keys=KEYS)
+@example(events=_failures(1, "rate_limit"), emails=[], later=1, saved=None, budgets=True, keys=KEYS)
+@example(
+    events=_failures(2, "server", 0.02), emails=[], later=0, saved=None, budgets=True, keys=KEYS
+)
 @settings(
-    max_examples=25,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(
-    events=st.lists(event, max_size=12),
+    events=st.lists(event, max_size=16),
     emails=st.lists(email, max_size=4),
     later=st.sampled_from([0, 1, 30, 61, 600, 3600, 86_400, 40 * 86_400]),
     saved=st.sampled_from(

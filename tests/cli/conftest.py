@@ -95,6 +95,55 @@ def subprocess_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return merged
 
 
+def run_on_terminal(
+    args: list[str],
+    env: Mapping[str, str],
+    *,
+    stdout: bool = False,
+    stderr: bool = True,
+    timeout: float = 60.0,
+) -> tuple[subprocess.CompletedProcess[bytes], bytes]:
+    """Run ``args`` with stdout and/or stderr on one pseudo-terminal (the others piped);
+    the finished process and everything drawn on the terminal. The terminal is read
+    while the command runs, so a long output never fills it and blocks the command."""
+    import pty
+    import threading
+
+    leader, follower = pty.openpty()
+    drawn: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: every end of the terminal's follower side closed
+                return
+            if not chunk:
+                return
+            drawn.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    try:
+        proc = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=follower if stdout else subprocess.PIPE,
+            stderr=follower if stderr else subprocess.PIPE,
+            env=subprocess_env(env),
+        )
+        os.close(follower)
+        follower = -1
+        reader.start()
+        out, err = proc.communicate(timeout=timeout)
+        reader.join(timeout=timeout)
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    done = subprocess.CompletedProcess(args, proc.returncode, out or b"", err or b"")
+    return done, b"".join(drawn)
+
+
 def run_cli(
     *args: str,
     env: Mapping[str, str] | None = None,

@@ -288,39 +288,12 @@ def test_jsonl_dead_letters_and_exit_3(
 
 def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path: Path) -> None:
     """On a pseudo-terminal stderr shows a live progress line; stdout stays pure JSONL."""
-    import os
-    import pty
-    import subprocess
-
-    from tests.cli.conftest import cli_command, subprocess_env
+    from tests.cli.conftest import cli_command, run_on_terminal
 
     path = write_jsonl(tmp_path / "in.jsonl", list(_rows(3)))
-    leader, follower = pty.openpty()
-    try:
-        proc = subprocess.run(
-            [*cli_command(), "llm", "extract", "--jsonl", str(path)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=follower,
-            env=subprocess_env({"TERM": "xterm-256color"}),
-            timeout=60,
-            check=False,
-        )
-        os.close(follower)
-        follower = -1
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    finally:
-        if follower != -1:
-            os.close(follower)
-        os.close(leader)
+    proc, seen = run_on_terminal(
+        [*cli_command(), "llm", "extract", "--jsonl", str(path)], {"TERM": "xterm-256color"}
+    )
     assert proc.returncode == 0
     assert len(proc.stdout.decode().splitlines()) == 3
     assert not ANSI.search(proc.stdout.decode())

@@ -3,9 +3,6 @@ terminal or with NO_COLOR, and API keys never printed or stored."""
 
 from __future__ import annotations
 
-import os
-import pty
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,7 @@ from tests.cli.conftest import (
     cli_command,
     invoke,
     run_cli,
-    subprocess_env,
+    run_on_terminal,
 )
 from tests.emulators import Behaviour, RecordedRequest
 
@@ -167,33 +164,13 @@ def test_no_ansi_when_output_is_not_a_terminal(providers: Providers, tmp_path: P
 
 def _on_terminal(*args: str, env: dict[str, str]) -> str:
     """Run collabiq with stdout on a pseudo-terminal; what it drew there."""
-    leader, follower = pty.openpty()
-    try:
-        proc = subprocess.Popen(
-            [*cli_command(), *args],
-            stdin=subprocess.DEVNULL,
-            stdout=follower,
-            stderr=subprocess.PIPE,
-            env=subprocess_env({"TERM": "xterm-256color", "COLUMNS": "120", **env}),
-        )
-        os.close(follower)
-        follower = -1
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
-        if proc.stderr:
-            proc.stderr.close()
-    finally:
-        if follower != -1:
-            os.close(follower)
-        os.close(leader)
+    proc, seen = run_on_terminal(
+        [*cli_command(), *args],
+        {"TERM": "xterm-256color", "COLUMNS": "120", **env},
+        stdout=True,
+        stderr=False,
+    )
+    assert proc.returncode == 0, proc.stderr
     return seen.decode("utf-8", "replace")
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
 from pathlib import Path
 
 from collabiq_llm.batch import BatchSummary
@@ -17,7 +14,13 @@ from collabiq_llm.cli.progress import (
     skip_lines,
 )
 from collabiq_llm.entities import Attempt
-from tests.cli.conftest import ANSI, cli_command, invoke, subprocess_env, write_jsonl
+from tests.cli.conftest import (
+    ANSI,
+    cli_command,
+    invoke,
+    run_on_terminal,
+    write_jsonl,
+)
 
 EMAIL = "어제 신세계인터내셔널과 본봄 파일럿 킥오프 미팅을 진행했습니다. 담당자: 김철수 매니저"
 
@@ -90,32 +93,10 @@ def test_skip_resumes_a_batch_with_true_line_numbers(tmp_path: Path) -> None:
 
 def test_progress_bar_shows_total_percent_and_eta_on_a_terminal(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "in.jsonl", list(_rows(4)))
-    leader, follower = pty.openpty()
-    try:
-        proc = subprocess.run(
-            [*cli_command(), "llm", "extract", "--jsonl", str(path)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=follower,
-            env=subprocess_env({"TERM": "xterm-256color", "COLUMNS": "100"}),
-            timeout=60,
-            check=False,
-        )
-        os.close(follower)
-        follower = -1
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    finally:
-        if follower != -1:
-            os.close(follower)
-        os.close(leader)
+    proc, seen = run_on_terminal(
+        [*cli_command(), "llm", "extract", "--jsonl", str(path)],
+        {"TERM": "xterm-256color", "COLUMNS": "100"},
+    )
     assert proc.returncode == 0
     out = proc.stdout.decode()
     assert [json.loads(x)["email_id"] for x in out.splitlines()] == [
@@ -130,32 +111,11 @@ def test_progress_bar_shows_total_percent_and_eta_on_a_terminal(tmp_path: Path) 
 def test_no_bar_when_results_go_to_the_same_terminal(tmp_path: Path) -> None:
     """stdout and stderr both the terminal, no --output: the bar would mix into the JSON."""
     path = write_jsonl(tmp_path / "in.jsonl", list(_rows(2)))
-    leader, follower = pty.openpty()
-    try:
-        proc = subprocess.run(
-            [*cli_command(), "llm", "extract", "--jsonl", str(path)],
-            stdin=subprocess.DEVNULL,
-            stdout=follower,
-            stderr=follower,
-            env=subprocess_env({"TERM": "xterm-256color"}),
-            timeout=60,
-            check=False,
-        )
-        os.close(follower)
-        follower = -1
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    finally:
-        if follower != -1:
-            os.close(follower)
-        os.close(leader)
+    proc, seen = run_on_terminal(
+        [*cli_command(), "llm", "extract", "--jsonl", str(path)],
+        {"TERM": "xterm-256color"},
+        stdout=True,
+    )
     assert proc.returncode == 0
     text = seen.decode("utf-8", "replace")
     assert not ANSI.search(text)  # no live display at all
@@ -168,32 +128,10 @@ def test_llm_test_shows_each_provider_while_it_waits(providers) -> None:
     from tests.emulators import Behaviour
 
     providers.claude.set_default(Behaviour.ok(latency_s=1.0))
-    leader, follower = pty.openpty()
-    try:
-        proc = subprocess.run(
-            [*cli_command(), "llm", "test", "--timeout", "20"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=follower,
-            env=subprocess_env({"TERM": "xterm-256color", **providers.env}),
-            timeout=60,
-            check=False,
-        )
-        os.close(follower)
-        follower = -1
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    finally:
-        if follower != -1:
-            os.close(follower)
-        os.close(leader)
+    proc, seen = run_on_terminal(
+        [*cli_command(), "llm", "test", "--timeout", "20"],
+        {"TERM": "xterm-256color", **providers.env},
+    )
     assert proc.returncode == 0, seen
     text = ANSI.sub("", seen.decode("utf-8", "replace"))
     assert "claude: calling…" in text  # claude answers last: it was shown waiting

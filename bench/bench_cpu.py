@@ -125,38 +125,52 @@ def run(quick: bool = False) -> dict[str, Any]:
         "bare_sdk_stream_cpu_ms_per_email": round(stream_ms, 3),
         "ratios_per_repetition": per_rep,
         "rows": [
-            row(
+            _row(
                 f"Batch client CPU per email (`extract --jsonl -n {CONCURRENCY}`, {3 * n} vs {n})",
-                f"{ours_ms:.2f} ms",
+                ours_ms,
                 f"bare `google-genai` streaming loop {stream_ms:.2f} ms (same call as ours)",
+                stream_ms,
                 ratio,
-                f"≤ {TARGET_RATIO:g}×",
-                ratio is not None and ratio <= TARGET_RATIO,
-                ours_ms=round(ours_ms, 3),
-                bare_stream_ms=round(stream_ms, 3),
+                bare_key="bare_stream_ms",
             ),
-            row(
+            _row(
                 "Batch client CPU per email with `stream = false` (plain `generate_content`)",
-                f"{ours_plain_ms:.2f} ms",
+                ours_plain_ms,
                 f"bare `google-genai` `generate_content` loop {bare_ms:.2f} ms (same call)",
+                bare_ms,
                 both_plain_ratio,
-                f"≤ {TARGET_RATIO:g}×",
-                both_plain_ratio is not None and both_plain_ratio <= TARGET_RATIO,
-                ours_ms=round(ours_plain_ms, 3),
-                bare_ms=round(bare_ms, 3),
             ),
-            row(
+            _row(
                 "Batch client CPU per email, streaming, against the non-streaming SDK loop",
-                f"{ours_ms:.2f} ms",
+                ours_ms,
                 f"bare `google-genai` `generate_content` loop {bare_ms:.2f} ms",
+                bare_ms,
                 plain_ratio,
-                f"≤ {TARGET_RATIO:g}×",
-                plain_ratio is not None and plain_ratio <= TARGET_RATIO,
-                ours_ms=round(ours_ms, 3),
-                bare_ms=round(bare_ms, 3),
             ),
         ],
     }
+
+
+def _row(
+    figure: str,
+    ours_ms: float,
+    baseline: str,
+    bare_ms: float,
+    ratio: float | None,
+    *,
+    bare_key: str = "bare_ms",
+) -> dict[str, Any]:
+    """One CPU row: met when the ratio to its same-call baseline is within the target."""
+    return row(
+        figure,
+        f"{ours_ms:.2f} ms",
+        baseline,
+        ratio,
+        f"≤ {TARGET_RATIO:g}×",
+        ratio is not None and ratio <= TARGET_RATIO,
+        ours_ms=round(ours_ms, 3),
+        **{bare_key: round(bare_ms, 3)},
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,14 @@ from collabiq_llm.state.costs import Usage
 from collabiq_llm.state.health import HealthStats
 from collabiq_llm.state.json_docs import CostsDoc, HealthDoc, ProviderRecord
 from collabiq_llm.state.json_store import JsonStateStore
-from collabiq_llm.status import ProviderStatus, StatusReport, Totals, current_status
-from collabiq_llm.status_core import EMPTY_PROVIDER, checked_values, report_fields
+from collabiq_llm.status import (
+    ProviderStatus,
+    StatusReport,
+    Totals,
+    checked_orchestration,
+    current_status,
+)
+from collabiq_llm.status_core import EMPTY_PROVIDER, report_fields
 
 SHAPES: list[tuple[dict[str, Any], type[BaseModel]]] = [
     (fast.BREAKER_STATE, BreakerState),
@@ -240,15 +246,7 @@ def _fill(store: JsonStateStore, events: list[dict], emails: list[dict]) -> None
 def _full(now: dt.datetime) -> dict[str, Any]:
     s = Settings()
     store = JsonStateStore(s.state_dir, s.breaker, cost=s.cost, clock=lambda: now)
-    saved = store.get_orchestration()
-    strategy, providers, _ = checked_values(
-        saved.strategy,
-        saved.providers,
-        lambda names: __import__(
-            "collabiq_llm.providers.registry", fromlist=["remote_order"]
-        ).remote_order(s, names),
-    )
-    checked = saved.model_copy(update={"strategy": strategy, "providers": providers})
+    checked, _ = checked_orchestration(s, store.get_orchestration())
     fields = report_fields(s, store.snapshot(), checked, now, provider_is_configured)
     return json.loads(StatusReport.model_validate(fields).model_dump_json())
 

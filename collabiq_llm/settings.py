@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from collabiq_llm.api_keys import clean_key
 from collabiq_llm.errors import ConfigurationError
 from collabiq_llm.paths import (  # noqa: F401  (re-exported)
     default_config_dir,
@@ -337,20 +338,6 @@ def _dotenv_values() -> dict[str, str | None]:
             except UnicodeDecodeError as exc:
                 raise ConfigurationError(f"cannot read {path}: not UTF-8 ({exc.reason})") from None
     return values
-
-
-def clean_key(value: str, env_name: str) -> str:
-    """Keys arrive with a trailing newline or ``\\r`` (``$(cat key.txt)``, a CRLF .env):
-    strip it, or the provider echoes the whole key back in its 401. A control character
-    inside the key is a configuration error (exit 4), never sent."""
-    key = value.strip()
-    bad = next((ch for ch in key if ord(ch) < 32 or ord(ch) == 127), None)
-    if bad is not None:
-        raise ConfigurationError(
-            f"{env_name} contains a control character (U+{ord(bad):04X}) inside the key; "
-            "set it to the key alone"
-        )
-    return key
 
 
 def resolve_api_key(cfg: ProviderConfig) -> SecretStr | None:

@@ -41,7 +41,7 @@ from collabiq_llm.paths import default_config_dir, dotenv_files, resolve_home, u
 MEMO_VERSION = 1
 STATE_SCHEMA = 1  # ``state.json_store.SCHEMA``
 SPOOL_DIR = "pending"  # ``state.pending.SPOOL_DIR``
-SETTINGS_CODE = ("settings.py", "paths.py", "routing.py")  # what Settings() runs
+SETTINGS_CODE = ("settings.py", "paths.py", "routing.py", "api_keys.py")  # Settings() runs
 
 
 class Unsure(Exception):
@@ -235,12 +235,15 @@ def read_snapshot(state_dir: Path, breaker: Any, now: dt.datetime) -> SimpleName
 
 def key_state(value: str | None) -> str:
     """What a key variable's value means to ``settings.resolve_api_key`` (never the value)."""
+    from collabiq_llm.api_keys import clean_key
+    from collabiq_llm.errors import ConfigurationError
+
     if not value:
         return "unset"  # then the .env files are read (their bytes are fingerprinted)
-    key = value.strip()
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+    try:
+        return "set" if clean_key(value, "key") else "blank"
+    except ConfigurationError:
         return "bad"
-    return "set" if key else "blank"
 
 
 def _file_digest(path: Path) -> str:
